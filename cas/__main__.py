@@ -1,0 +1,5 @@
+import sys
+
+from cas.cli import main
+
+sys.exit(main())
