@@ -48,6 +48,11 @@ The defects, as measured:
       key the system title: every ciphered request is deciphered with a wrong IV. The fix
       replaces it for ``settings.isServer`` only and calls the original otherwise, so client
       behaviour is unchanged.
+- S15 ``ValueEventArgs`` lacks methods the object encoders call on the server
+      (``isSkipMaxPduSize`` in the association's object list, ...): the fixed handlers use
+      the subclass ``ServerValueEventArgs`` that provides them (gurux's class is untouched).
+- S16 The negotiated PDU size is the client's proposal, never capped by the server's
+      own maximum (``maxServerPDUSize``), so block transfer is never used.
 - S13 Disconnect control has no ``invoke()``: handled by the object subclass, which the
       fixed ACTION handler calls (gurux would report HARDWARE_FAULT).
 """
@@ -133,6 +138,31 @@ def _fix_server_reply() -> None:
     ):
         if not hasattr(GXServerReply, name):
             setattr(GXServerReply, name, function)
+
+
+class ServerValueEventArgs(ValueEventArgs):
+    """ValueEventArgs with the accessors gurux's object encoders call (S15)."""
+
+    def isSkipMaxPduSize(self) -> bool:
+        return bool(self.skipMaxPduSize)
+
+    def getSettings(self) -> Any:
+        return self.settings
+
+    def getTarget(self) -> Any:
+        return self.target
+
+    def getIndex(self) -> int:
+        return self.index
+
+    def getSelector(self) -> int:
+        return self.selector
+
+    def getParameters(self) -> Any:
+        return self.parameters
+
+    def getRowToPdu(self) -> int:
+        return self.rowToPdu
 
 
 def _fix_ciphered_requests() -> None:
@@ -351,6 +381,9 @@ class FixedSecureServer(GXDLMSSecureServer):
         error: bytes | None = None
         try:
             diagnostic = _GXAPDU.parsePDU(settings, cipher, data, None)
+            # S16: gurux keeps the client's proposal (often 0xFFFF) as the PDU size it
+            # sends; a server sends at most what both sides accept.
+            settings.maxPduSize = min(settings.maxPduSize, settings.maxServerPDUSize)
             if settings.negotiatedConformance == Conformance.NONE:
                 result, diagnostic = AssociationResult.PERMANENT_REJECTED, 1
                 error = bytes((0x0E, 1, 6, 3))  # initiate-error: incompatible conformance
@@ -494,7 +527,7 @@ class FixedSecureServer(GXDLMSSecureServer):
         obj = self._find(ci, ln)
         if obj is None:
             return ErrorCode.UNDEFINED_OBJECT, b""
-        e = ValueEventArgs(self, obj, index, selector, parameters)
+        e = ServerValueEventArgs(self, obj, index, selector, parameters)
         if self.onGetAttributeAccess(e) == AccessMode.NO_ACCESS:
             return ErrorCode.READ_WRITE_DENIED, b""
         if index < 1 or index > obj.getAttributeCount():
@@ -628,7 +661,7 @@ class FixedSecureServer(GXDLMSSecureServer):
         obj = self._find(ci, ln)
         if obj is None:
             return ErrorCode.UNDEFINED_OBJECT
-        e = ValueEventArgs(self, obj, index, 0, None)
+        e = ServerValueEventArgs(self, obj, index, 0, None)
         if self.onGetAttributeAccess(e) not in (AccessMode.WRITE, AccessMode.READ_WRITE):
             return ErrorCode.READ_WRITE_DENIED
         if isinstance(value, bytearray):
@@ -698,7 +731,7 @@ class FixedSecureServer(GXDLMSSecureServer):
         elif isinstance(obj, GXDLMSAssociationLogicalName) and method == 1:
             status, result_data = self._hls_reply(obj, parameters, sr)
         else:
-            e = ValueEventArgs(self, obj, method, 0, parameters)
+            e = ServerValueEventArgs(self, obj, method, 0, parameters)
             if self.onGetMethodAccess(e) == MethodAccessMode.NO_ACCESS:
                 status = ErrorCode.READ_WRITE_DENIED
             else:
