@@ -67,6 +67,7 @@ class GuruxClient:
             cipher.blockCipherKey = bytearray(ek)
             cipher.authenticationKey = bytearray(ak)
         self.hdlc = hdlc
+        self.last_raw = b""  # the bytes of the last reply, as received
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -90,6 +91,7 @@ class GuruxClient:
     async def exchange(self, frame: bytes | bytearray) -> GXReplyData:
         """Send one request and collect the whole reply (HDLC segments, blocks)."""
         reply = GXReplyData()
+        self.last_raw = b""
         await self.send_raw(bytes(frame))
         await self._receive(reply)
         while reply.isMoreData():
@@ -108,6 +110,7 @@ class GuruxClient:
             if not chunk:
                 raise ConnectionError("the meter closed the connection")
             buffer.set(chunk)
+            self.last_raw += chunk
             with contextlib.redirect_stdout(io.StringIO()):  # gurux prints on decrypt
                 if self.client.getData(buffer, reply, None):
                     return
@@ -136,6 +139,14 @@ class GuruxClient:
     async def read(self, obj: GXDLMSObject, index: int) -> Any:
         reply = await self._all(self.client.read(obj, index))
         return self.client.updateValue(obj, index, reply.value)
+
+    async def read_list(self, items: list[tuple[GXDLMSObject, int]]) -> list[Any]:
+        values: list[Any] = []
+        for message in self.client.readList(items):
+            for frame in message if isinstance(message, list) else [message]:
+                reply = await self.exchange(frame)
+                values.extend(reply.value if isinstance(reply.value, list) else [reply.value])
+        return values
 
     async def read_raw(self, obj: GXDLMSObject, index: int) -> GXReplyData:
         return await self._all(self.client.read(obj, index))
