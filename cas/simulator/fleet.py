@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from cas.registry import Meter, MeterKeys, Secret, Transport, save_meters
-from cas.simulator import cosem_objects, credentials
+from cas.simulator import cosem_objects, credentials, server
 from cas.simulator.faults import Faults
 from cas.simulator.frames import DEFAULT_MAX_FRAME
 from cas.simulator.server import PROFILES, SecurityMode, server_address
@@ -33,14 +33,22 @@ class MeterStats:
 
 
 def _apply_client_fixes() -> None:
-    """Install the client-side gurux fixes when that module exists (optional)."""
+    """Install the client-side gurux fixes when that module exists (optional).
+
+    Those fixes also silence gurux's prints; without them the server swallows gurux's
+    stdout itself while it handles a request (server.MeterServer.handle).
+    """
     try:
         import cas.dlms.gurux_fixes as client_fixes
     except ImportError:
+        server.gurux_prints_silenced = False
         return
     apply = getattr(client_fixes, "apply", None)
     if callable(apply):
         apply()
+        server.gurux_prints_silenced = True
+    else:
+        server.gurux_prints_silenced = False
 
 
 class SimulatedMeter:

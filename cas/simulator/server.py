@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +55,11 @@ PROFILES: dict[SecurityMode, SecurityProfile] = {
     ),
 }
 
+# True once cas.dlms.gurux_fixes is applied (it silences gurux's prints process-wide).
+# Otherwise gurux's stdout is swallowed while a request is handled: the simulator must not
+# write to stdout (the swap is synchronous, nothing else of this thread runs meanwhile).
+gurux_prints_silenced = False
+
 INTERFACES = {Transport.WRAPPER: InterfaceType.WRAPPER, Transport.HDLC: InterfaceType.HDLC}
 
 
@@ -94,7 +101,11 @@ class MeterServer(FixedSecureServer):
         cipher.invocationCounter = max(cipher.invocationCounter, state.invocation_counter)
         sr = GXServerReply(frame)
         try:
-            self.handleRequest(sr)
+            if gurux_prints_silenced:
+                self.handleRequest(sr)
+            else:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    self.handleRequest(sr)
         finally:
             state.invocation_counter = max(state.invocation_counter, cipher.invocationCounter)
         return bytes(sr.reply) if sr.reply else None

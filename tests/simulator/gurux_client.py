@@ -18,6 +18,12 @@ from cas.registry import Meter, Transport
 TIMEOUT = 10.0
 
 
+def quiet(function: Any, *args: Any) -> Any:
+    """Call gurux with its stdout swallowed (it prints when it ciphers)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return function(*args)
+
+
 class NoReply(Exception):
     """The meter did not answer in time."""
 
@@ -95,7 +101,7 @@ class GuruxClient:
         await self.send_raw(bytes(frame))
         await self._receive(reply)
         while reply.isMoreData():
-            await self.send_raw(bytes(self.client.receiverReady(reply)))
+            await self.send_raw(bytes(quiet(self.client.receiverReady, reply)))
             await self._receive(reply)
         return reply
 
@@ -122,50 +128,50 @@ class GuruxClient:
         if self.hdlc:
             reply = await self.exchange(self.client.snrmRequest())
             self.client.parseUAResponse(reply.data)
-        for frame in self.client.aarqRequest():
+        for frame in quiet(self.client.aarqRequest):
             reply = await self.exchange(frame)
-        self.client.parseAareResponse(reply.data)
+        quiet(self.client.parseAareResponse, reply.data)
         if self.client.authentication > Authentication.LOW:
-            for frame in self.client.getApplicationAssociationRequest():
+            for frame in quiet(self.client.getApplicationAssociationRequest):
                 reply = await self.exchange(frame)
-            self.client.parseApplicationAssociationResponse(reply.data)
+            quiet(self.client.parseApplicationAssociationResponse, reply.data)
 
     async def release(self) -> None:
-        for frame in self.client.releaseRequest():
+        for frame in quiet(self.client.releaseRequest):
             await self.exchange(frame)
         if self.hdlc:
             await self.exchange(self.client.disconnectRequest())
 
     async def read(self, obj: GXDLMSObject, index: int) -> Any:
-        reply = await self._all(self.client.read(obj, index))
+        reply = await self._all(quiet(self.client.read, obj, index))
         return self.client.updateValue(obj, index, reply.value)
 
     async def read_list(self, items: list[tuple[GXDLMSObject, int]]) -> list[Any]:
         values: list[Any] = []
-        for message in self.client.readList(items):
+        for message in quiet(self.client.readList, items):
             for frame in message if isinstance(message, list) else [message]:
                 reply = await self.exchange(frame)
                 values.extend(reply.value if isinstance(reply.value, list) else [reply.value])
         return values
 
     async def read_raw(self, obj: GXDLMSObject, index: int) -> GXReplyData:
-        return await self._all(self.client.read(obj, index))
+        return await self._all(quiet(self.client.read, obj, index))
 
     async def read_range(
         self, profile: GXDLMSObject, start: datetime, end: datetime
     ) -> GXReplyData:
-        return await self._all(self.client.readRowsByRange(profile, start, end))
+        return await self._all(quiet(self.client.readRowsByRange, profile, start, end))
 
     async def read_entries(self, profile: GXDLMSObject, first: int, count: int) -> GXReplyData:
-        return await self._all(self.client.readRowsByEntry(profile, first, count))
+        return await self._all(quiet(self.client.readRowsByEntry, profile, first, count))
 
     async def write(self, obj: GXDLMSObject, index: int) -> GXReplyData:
-        return await self._all(self.client.write(obj, index))
+        return await self._all(quiet(self.client.write, obj, index))
 
     async def method(
         self, obj: GXDLMSObject, index: int, value: Any, data_type: int
     ) -> GXReplyData:
-        return await self._all(self.client.method(obj, index, value, data_type))
+        return await self._all(quiet(self.client.method, obj, index, value, data_type))
 
     async def _all(self, frames: list) -> GXReplyData:
         reply = None
