@@ -42,6 +42,8 @@ The defects, as measured:
       HARDWARE_FAULT; ``onPreRead`` is never called for a normal GET.
 - S12 HLS pass 3/4 (association method 1) does ``int(bytearray)`` and never verifies the
       client's GMAC tag for HIGH_GMAC.
+- S13 Disconnect control has no ``invoke()``: handled by the object subclass, which the
+      fixed ACTION handler calls (gurux would report HARDWARE_FAULT).
 - S14 ``GXDLMS.handleGloDedRequest`` (deciphering a glo-/ded- *request*, reached only on
       the server) builds ``AesGcmParameter(systemTitle, key, ak)`` without its first
       argument (the tag), so the client's system title becomes the tag and the block cipher
@@ -53,8 +55,10 @@ The defects, as measured:
       the subclass ``ServerValueEventArgs`` that provides them (gurux's class is untouched).
 - S16 The negotiated PDU size is the client's proposal, never capped by the server's
       own maximum (``maxServerPDUSize``), so block transfer is never used.
-- S13 Disconnect control has no ``invoke()``: handled by the object subclass, which the
-      fixed ACTION handler calls (gurux would report HARDWARE_FAULT).
+- S17 ``GXDLMSRegister`` encodes its scaler as ``floor(log10(10**s))`` (1000 becomes 2) and
+      gurux infers Data types from Python values: the simulator's objects
+      (``cosem_objects``) hand dynamic values and scaler_unit to these handlers as exact
+      A-XDR bytes (``e.byteArray``), which gurux copies unchanged.
 """
 
 from __future__ import annotations
