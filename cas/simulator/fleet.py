@@ -99,6 +99,14 @@ class SimulatedMeter:
     def output_state(self) -> bool:
         return self.state.output_state
 
+    @output_state.setter
+    def output_state(self, connected: bool) -> None:
+        """Set the disconnector directly (logged like a remote action)."""
+        if connected:
+            self.state.remote_reconnect()
+        else:
+            self.state.remote_disconnect()
+
     @property
     def clock_offset(self) -> timedelta:
         return self.state.clock_offset
