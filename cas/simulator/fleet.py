@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -51,6 +52,10 @@ def _apply_client_fixes() -> None:
         server.gurux_prints_silenced = False
 
 
+def _counter_start() -> int:
+    return max(1, int(time.time()) - 1_577_836_800)
+
+
 class SimulatedMeter:
     """One meter: identity, state, faults, counters, and its listening socket."""
 
@@ -77,7 +82,9 @@ class SimulatedMeter:
         self.response_timeout = response_timeout
         self.max_frame = max_frame
         self.max_pdu_size = max_pdu_size
-        self.state = MeterState(self.system_title)
+        # The frame counter starts at the seconds since 2020, so it keeps increasing across
+        # restarts of the simulator (unless a meter sent more than one APDU per second).
+        self.state = MeterState(self.system_title, invocation_counter=_counter_start())
         self.faults = Faults()
         self.stats = MeterStats()
         self.secrets = credentials.secrets_for(seed, self.system_title)
