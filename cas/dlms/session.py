@@ -309,9 +309,9 @@ class SessionMachine:
             raise classify_gurux_error(exc, self.where, pending=pending) from exc
         if self.security and self._aare_ciphered != 1:
             raise SecurityError(f"{self.where}: the AARE's initiate-response is not ciphered")
-        if self.uses_keys and self.client.settings.sourceSystemTitle is not None:
-            if bytes(self.client.settings.sourceSystemTitle) != meter_title:
-                raise SecurityError(f"{self.where}: the AARE names another system title")
+        source_title = self.client.settings.sourceSystemTitle
+        if self.uses_keys and source_title is not None and bytes(source_title) != meter_title:
+            raise SecurityError(f"{self.where}: the AARE names another system title")
         if self.client.isAuthenticationRequired:
             self.phase = Phase.AUTHENTICATE
             frames = self._with_gurux_counter(self.client.getApplicationAssociationRequest)

@@ -1,0 +1,252 @@
+"""Association reuse: one open association per meter, shared by its callers in turn.
+
+``async with pool.session(meter) as session`` gives exclusive use of the meter's association
+(opening one when there is none, or when the open one is too close to the meter's
+inactivity timeout). Associations left idle are released (RLRQ, disconnect) in the
+background before the meter would drop them; a session that failed is discarded, never
+reused. A global cap bounds the open sessions: at the cap, the least recently used idle
+association is released to make room, or the caller waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from cas.dlms.counters import InvocationCounterStore, MemoryInvocationCounterStore, MeterCounters
+from cas.dlms.errors import DlmsError
+from cas.dlms.session import Session, SessionSettings
+from cas.registry import Meter
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class _Slot:
+    """Everything the pool keeps for one meter (by system title)."""
+
+    counters: MeterCounters
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    session: Session | None = None
+    idle_timer: asyncio.TimerHandle | None = None
+
+
+@dataclass
+class PoolStats:
+    opened: int = 0  # associations established
+    reused: int = 0  # times an open association served a caller
+    released_idle: int = 0  # associations released by the idle timer (or to make room)
+    discarded: int = 0  # failed sessions dropped
+
+
+class SessionPool:
+    def __init__(
+        self,
+        store: InvocationCounterStore | None = None,
+        *,
+        settings: SessionSettings | None = None,
+        max_sessions: int = 1000,
+        idle_margin: float = 5.0,
+        max_idle: float | None = None,
+    ) -> None:
+        """``idle_margin``: release this long before the meter's inactivity timeout (at most
+        a quarter of it); ``max_idle``: release idle associations after this long at most."""
+        self.store = store if store is not None else MemoryInvocationCounterStore()
+        self.settings = settings or SessionSettings()
+        self.max_sessions = max_sessions
+        self.idle_margin = idle_margin
+        self.max_idle = max_idle
+        self.stats = PoolStats()
+        self._slots: dict[str, _Slot] = {}
+        self._open = 0
+        self._capacity = asyncio.Condition()
+        self._background: set[asyncio.Task] = set()
+        self._closed = False
+
+    # --- public -------------------------------------------------------------------------------
+
+    @property
+    def open_sessions(self) -> int:
+        return self._open
+
+    def idle_limit(self, meter: Meter) -> float:
+        """Seconds an association of ``meter`` may stay idle and still be reused."""
+        timeout = meter.inactivity_timeout
+        limit = timeout - min(self.idle_margin, timeout / 4)
+        if self.max_idle is not None:
+            limit = min(limit, self.max_idle)
+        return max(limit, 0.0)
+
+    @contextlib.asynccontextmanager
+    async def session(self, meter: Meter) -> AsyncIterator[Session]:
+        if self._closed:
+            raise RuntimeError("the session pool is closed")
+        slot = self._slot(meter)
+        async with slot.lock:
+            self._cancel_idle_timer(slot)
+            session = await self._usable_session(slot, meter)
+            try:
+                yield session
+            finally:
+                if session.usable and not self._closed:
+                    self._arm_idle_timer(slot, meter)
+                else:
+                    await self._discard(slot, "failed" if not self._closed else "pool closing")
+
+    async def request(self, meter: Meter, apdu: bytes) -> bytes:
+        """One request on the meter's (possibly reused) association."""
+        async with self.session(meter) as session:
+            return await session.request(apdu)
+
+    async def close(self) -> None:
+        """Release every association (RLRQ, disconnect) and stop the idle timers."""
+        self._closed = True
+        for slot in list(self._slots.values()):
+            self._cancel_idle_timer(slot)
+        await asyncio.gather(
+            *(self._close_slot(slot) for slot in list(self._slots.values())),
+            return_exceptions=True,
+        )
+        for task in list(self._background):
+            task.cancel()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    # --- sessions -----------------------------------------------------------------------------
+
+    def _slot(self, meter: Meter) -> _Slot:
+        slot = self._slots.get(meter.system_title)
+        if slot is None:
+            counters = MeterCounters(self.store, meter.system_title, self.settings.counter_block)
+            slot = self._slots[meter.system_title] = _Slot(counters)
+        return slot
+
+    async def _usable_session(self, slot: _Slot, meter: Meter) -> Session:
+        session = slot.session
+        if session is not None:
+            loop = asyncio.get_running_loop()
+            idle = loop.time() - session.last_used
+            if session.usable and session.meter == meter and idle <= self.idle_limit(meter):
+                self.stats.reused += 1
+                logger.debug("%s: reusing association (idle %.1f s)", session.where, idle)
+                return session
+            await self._release(slot, "expired or changed")
+        await self._acquire_capacity(slot)
+        session = Session(meter, slot.counters, self.settings)
+        try:
+            await session.open()
+        except BaseException:
+            await self._give_back_capacity()
+            with contextlib.suppress(Exception):
+                await slot.counters.flush()
+            raise
+        slot.session = session
+        self.stats.opened += 1
+        return session
+
+    async def _release(self, slot: _Slot, why: str) -> None:
+        """Close the slot's session properly (RLRQ); the caller holds the slot's lock."""
+        session, slot.session = slot.session, None
+        if session is None:
+            return
+        logger.debug("%s: releasing association (%s)", session.where, why)
+        try:
+            await session.close()
+        finally:
+            await self._give_back_capacity()
+
+    async def _discard(self, slot: _Slot, why: str) -> None:
+        session, slot.session = slot.session, None
+        if session is None:
+            return
+        if session.usable:  # pool closing: release properly
+            slot.session = session
+            await self._release(slot, why)
+            return
+        logger.debug("%s: discarding session (%s)", session.where, why)
+        self.stats.discarded += 1
+        session.abort()
+        try:
+            await slot.counters.flush()
+        except Exception:
+            logger.warning("%s: could not persist the meter's invocation counter", session.where)
+        finally:
+            await self._give_back_capacity()
+
+    async def _close_slot(self, slot: _Slot) -> None:
+        async with slot.lock:
+            await self._release(slot, "pool closing")
+
+    # --- capacity -----------------------------------------------------------------------------
+
+    async def _acquire_capacity(self, slot: _Slot) -> None:
+        async with self._capacity:
+            while self._open >= self.max_sessions:
+                victim = self._idle_victim(exclude=slot)
+                if victim is not None:
+                    # Take the victim's session out now so no one else picks it; release it
+                    # outside the condition (it talks to the meter).
+                    self._cancel_idle_timer(victim)
+                    session, victim.session = victim.session, None
+                    self._open -= 1
+                    self.stats.released_idle += 1
+                    self._spawn(self._close_detached(session, "making room"))
+                    break
+                await self._capacity.wait()
+            self._open += 1
+
+    def _idle_victim(self, exclude: _Slot) -> _Slot | None:
+        candidates = [
+            slot
+            for slot in self._slots.values()
+            if slot is not exclude and slot.session is not None and not slot.lock.locked()
+        ]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda slot: slot.session.last_used)
+
+    async def _give_back_capacity(self) -> None:
+        async with self._capacity:
+            self._open -= 1
+            self._capacity.notify()
+
+    async def _close_detached(self, session: Session, why: str) -> None:
+        logger.debug("%s: releasing association (%s)", session.where, why)
+        with contextlib.suppress(DlmsError, OSError):
+            await session.close()
+
+    # --- idle release -------------------------------------------------------------------------
+
+    def _arm_idle_timer(self, slot: _Slot, meter: Meter) -> None:
+        loop = asyncio.get_running_loop()
+        slot.idle_timer = loop.call_later(
+            self.idle_limit(meter), lambda: self._spawn(self._release_if_idle(slot, meter))
+        )
+
+    def _cancel_idle_timer(self, slot: _Slot) -> None:
+        if slot.idle_timer is not None:
+            slot.idle_timer.cancel()
+            slot.idle_timer = None
+
+    async def _release_if_idle(self, slot: _Slot, meter: Meter) -> None:
+        if slot.lock.locked():
+            return  # in use: its user re-arms the timer when done
+        async with slot.lock:
+            session = slot.session
+            if session is None:
+                return
+            idle = asyncio.get_running_loop().time() - session.last_used
+            if idle + 0.01 < self.idle_limit(meter) and session.usable:
+                self._arm_idle_timer(slot, meter)
+                return
+            slot.idle_timer = None
+            self.stats.released_idle += 1
+            await self._release(slot, f"idle {idle:.1f} s")
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
