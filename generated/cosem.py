@@ -3176,9 +3176,7 @@ class GetResponse:
         name = "get-response"
         namespace = "http://www.dlms.com/COSEMpdu"
 
-    get_response_normal_or_get_response_with_datablock_or_get_response_with_list: (
-        None | GetResponseNormal | GetResponseWithDatablock | GetResponseWithList
-    ) = field(
+    choice: None | GetResponseNormal | GetResponseWithDatablock | GetResponseWithList = field(
         default=None,
         metadata={
             "type": "Elements",
@@ -3329,9 +3327,7 @@ class GetRequest:
         name = "get-request"
         namespace = "http://www.dlms.com/COSEMpdu"
 
-    get_request_normal_or_get_request_next_or_get_request_with_list: (
-        None | GetRequestNormal | GetRequestNext | GetRequestWithList
-    ) = field(
+    choice: None | GetRequestNormal | GetRequestNext | GetRequestWithList = field(
         default=None,
         metadata={
             "type": "Elements",
