@@ -132,6 +132,48 @@ from generated.cosem import (
     VisibleString,
     VisibleStringType,
 )
+from generated.device_access import (
+    AcseresultType,
+    CosemAccessDescriptorType,
+    CosemAccessListType,
+    CosemAccessResultType,
+    CosemAccessType,
+    CosemAcsedescriptorType,
+    CosemTimeSyncType,
+    CosemUpgradeType,
+    CosemXdlmsdescriptorType,
+    DeviceAccessType,
+    DeviceGroupListType,
+    DeviceGroupType,
+    DeviceReferenceType,
+    DevicesReferenceListType,
+    ErrorResultType,
+    GroupKindType,
+    GroupReferenceType,
+    MatchType,
+    ProgressType,
+    ResourceDirectoryType,
+    ResourceInfoType,
+    ResourceKindType,
+    ResourceStatusType,
+    SelectorType,
+    XdlmsresultType,
+)
+from generated.device_access import (
+    DeviceAccess as DeviceAccessDeviceAccess,
+)
+from generated.device_access import (
+    DeviceGroup as DeviceAccessDeviceGroup,
+)
+from generated.device_access import (
+    ResourceDirectory as DeviceAccessResourceDirectory,
+)
+from generated.message import (
+    DeviceAccess as MessageDeviceAccess,
+)
+from generated.message import (
+    DeviceGroup as MessageDeviceGroup,
+)
 from generated.message import (
     ErrorIdType,
     ErrorLevelType,
@@ -157,6 +199,9 @@ from generated.message import (
     ResultType,
     UserType,
     VerbType,
+)
+from generated.message import (
+    ResourceDirectory as MessageResourceDirectory,
 )
 
 __all__ = [
@@ -292,6 +337,36 @@ __all__ = [
     "Rlrq",
     "SetRequest",
     "SetResponse",
+    "AcseresultType",
+    "CosemAcsedescriptorType",
+    "CosemAccessDescriptorType",
+    "CosemAccessListType",
+    "CosemAccessResultType",
+    "CosemAccessType",
+    "CosemTimeSyncType",
+    "CosemUpgradeType",
+    "CosemXdlmsdescriptorType",
+    "DeviceAccessDeviceAccess",
+    "DeviceAccessType",
+    "DeviceAccessDeviceGroup",
+    "DeviceGroupListType",
+    "DeviceGroupType",
+    "DeviceReferenceType",
+    "DevicesReferenceListType",
+    "ErrorResultType",
+    "GroupKindType",
+    "GroupReferenceType",
+    "MatchType",
+    "ProgressType",
+    "DeviceAccessResourceDirectory",
+    "ResourceDirectoryType",
+    "ResourceInfoType",
+    "ResourceKindType",
+    "ResourceStatusType",
+    "SelectorType",
+    "XdlmsresultType",
+    "MessageDeviceAccess",
+    "MessageDeviceGroup",
     "ErrorIdType",
     "ErrorLevelType",
     "ErrorType",
@@ -311,6 +386,7 @@ __all__ = [
     "RequestMessage",
     "RequestMessageType",
     "RequestType",
+    "MessageResourceDirectory",
     "ResponseMessage",
     "ResponseMessageType",
     "ResultType",

@@ -5,6 +5,12 @@ from enum import Enum
 
 from xsdata.models.datatype import XmlDateTime
 
+from generated.device_access import (
+    DeviceAccessType,
+    DeviceGroupListType,
+    ResourceDirectoryType,
+)
+
 __NAMESPACE__ = "http://iec.ch/TC57/2011/schema/message"
 
 
@@ -83,30 +89,6 @@ class OptionType:
 
 
 @dataclass(slots=True, kw_only=True)
-class PayloadType:
-    """
-    Payload container: one payload element from another namespace (a CIM profile or a custom
-    extension), then an optional Format hint.
-    """
-
-    other_element: list[object] = field(
-        default_factory=list,
-        metadata={
-            "type": "Wildcard",
-            "namespace": "##other",
-        },
-    )
-    format: None | str = field(
-        default=None,
-        metadata={
-            "name": "Format",
-            "type": "Element",
-            "namespace": "http://iec.ch/TC57/2011/schema/message",
-        },
-    )
-
-
-@dataclass(slots=True, kw_only=True)
 class ReplayDetectionType:
     nonce: str = field(
         metadata={
@@ -173,6 +155,27 @@ class VerbType(Enum):
     REPLY = "reply"
     EXECUTE = "execute"
     EXECUTED = "executed"
+
+
+@dataclass(slots=True, kw_only=True)
+class DeviceAccess(DeviceAccessType):
+    """
+    DeviceAccess payload in the message namespace (as real clients send it), children in the
+    DeviceAccess namespace. dev:DeviceAccess is accepted too.
+    """
+
+    class Meta:
+        namespace = "http://iec.ch/TC57/2011/schema/message"
+
+
+@dataclass(slots=True, kw_only=True)
+class DeviceGroup(DeviceGroupListType):
+    """
+    DeviceGroup payload: DeviceGroup/DeviceGroup*.
+    """
+
+    class Meta:
+        namespace = "http://iec.ch/TC57/2011/schema/message"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -360,6 +363,16 @@ class IdType:
 
 
 @dataclass(slots=True, kw_only=True)
+class ResourceDirectory(ResourceDirectoryType):
+    """
+    ResourceDirectory payload: ResourceDirectory/Resource*.
+    """
+
+    class Meta:
+        namespace = "http://iec.ch/TC57/2011/schema/message"
+
+
+@dataclass(slots=True, kw_only=True)
 class ErrorIdType(IdType):
     object_type: None | str = field(
         default=None,
@@ -371,18 +384,45 @@ class ErrorIdType(IdType):
 
 
 @dataclass(slots=True, kw_only=True)
-class EventMessageType:
-    header: HeaderType = field(
+class PayloadType:
+    """
+    Payload container: one CAS payload (DeviceAccess, DeviceGroup, ResourceDirectory) or payload
+    elements from another namespace (CIM profiles, custom extensions), then an optional Format
+    hint.
+    """
+
+    choice: list[DeviceAccess | DeviceGroup | ResourceDirectory | object] = field(
+        default_factory=list,
         metadata={
-            "name": "Header",
-            "type": "Element",
-            "namespace": "http://iec.ch/TC57/2011/schema/message",
-        }
+            "type": "Elements",
+            "choices": (
+                {
+                    "name": "DeviceAccess",
+                    "type": DeviceAccess,
+                    "namespace": "http://iec.ch/TC57/2011/schema/message",
+                },
+                {
+                    "name": "DeviceGroup",
+                    "type": DeviceGroup,
+                    "namespace": "http://iec.ch/TC57/2011/schema/message",
+                },
+                {
+                    "name": "ResourceDirectory",
+                    "type": ResourceDirectory,
+                    "namespace": "http://iec.ch/TC57/2011/schema/message",
+                },
+                {
+                    "wildcard": True,
+                    "type": object,
+                    "namespace": "##other",
+                },
+            ),
+        },
     )
-    payload: None | PayloadType = field(
+    format: None | str = field(
         default=None,
         metadata={
-            "name": "Payload",
+            "name": "Format",
             "type": "Element",
             "namespace": "http://iec.ch/TC57/2011/schema/message",
         },
@@ -530,13 +570,22 @@ class ErrorType:
 
 
 @dataclass(slots=True, kw_only=True)
-class EventMessage(EventMessageType):
-    """
-    Event message (notifications, asynchronous results): Header, Payload?
-    """
-
-    class Meta:
-        namespace = "http://iec.ch/TC57/2011/schema/message"
+class EventMessageType:
+    header: HeaderType = field(
+        metadata={
+            "name": "Header",
+            "type": "Element",
+            "namespace": "http://iec.ch/TC57/2011/schema/message",
+        }
+    )
+    payload: None | PayloadType = field(
+        default=None,
+        metadata={
+            "name": "Payload",
+            "type": "Element",
+            "namespace": "http://iec.ch/TC57/2011/schema/message",
+        },
+    )
 
 
 @dataclass(slots=True, kw_only=True)
@@ -564,6 +613,16 @@ class RequestMessageType:
             "namespace": "http://iec.ch/TC57/2011/schema/message",
         },
     )
+
+
+@dataclass(slots=True, kw_only=True)
+class EventMessage(EventMessageType):
+    """
+    Event message (notifications, asynchronous results): Header, Payload?
+    """
+
+    class Meta:
+        namespace = "http://iec.ch/TC57/2011/schema/message"
 
 
 @dataclass(slots=True, kw_only=True)
