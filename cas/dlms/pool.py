@@ -93,6 +93,9 @@ class SessionPool:
             finally:
                 if session.usable and not self._closed:
                     self._arm_idle_timer(slot, meter)
+                    if self._open >= self.max_sessions:
+                        async with self._capacity:  # a waiter may now release this one
+                            self._capacity.notify()
                 else:
                     await self._discard(slot, "failed" if not self._closed else "pool closing")
 

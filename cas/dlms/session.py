@@ -218,8 +218,11 @@ class SessionMachine:
     def receive(self, frame: bytes) -> Step:
         try:
             return self._receive(frame)
-        except DlmsError:
+        except DlmsError as exc:
             self.phase = Phase.FAILED
+            message = str(exc)
+            if not message.startswith(self.where):
+                exc.args = (f"{self.where}: {message}",)  # name the meter in every error
             raise
         except Exception as exc:  # gurux (or malformed input tripping a parser)
             self.phase = Phase.FAILED

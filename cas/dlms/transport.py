@@ -69,7 +69,10 @@ class TcpTransport:
             raise classify_io_error(exc, self.where) from None
 
     async def receive(self, timeout: float) -> bytes:
-        frame = self._framer.next_frame()
+        try:
+            frame = self._framer.next_frame()
+        except FrameError as exc:
+            raise FrameError(f"{self.where}: {exc}") from None
         if frame is not None:
             return frame
         loop = asyncio.get_running_loop()
@@ -94,8 +97,11 @@ class TcpTransport:
                         f"({self._framer.pending} bytes)"
                     )
                 raise ConnectionClosed(f"{self.where}: connection closed by the meter")
-            self._framer.feed(chunk)
-            frame = self._framer.next_frame()
+            try:
+                self._framer.feed(chunk)
+                frame = self._framer.next_frame()
+            except FrameError as exc:
+                raise FrameError(f"{self.where}: {exc}") from None
             if frame is not None:
                 return frame
 

@@ -1,0 +1,145 @@
+"""Invocation counters: never reused (also across processes), meter counters must increase."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from cas.dlms.counters import (
+    InvocationCounterStore,
+    MemoryInvocationCounterStore,
+    MeterCounters,
+    SqliteInvocationCounterStore,
+)
+from cas.dlms.errors import ReplayError, SecurityError
+
+from . import apdus
+from .conftest import fleet_of
+
+TITLE = "53494D00000F4241"
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def store(request, tmp_path):
+    store = (
+        MemoryInvocationCounterStore()
+        if request.param == "memory"
+        else SqliteInvocationCounterStore(tmp_path / "counters.sqlite")
+    )
+    yield store
+    await store.close()
+
+
+async def test_store_contract(store):
+    assert isinstance(store, InvocationCounterStore)
+    first = await store.reserve(TITLE, 10)
+    second = await store.reserve(TITLE, 5)
+    other = await store.reserve("0000000000000001", 3)
+    assert first == 1 and second == 11 and other == 1
+    assert await store.last_received(TITLE) is None
+    await store.record_received(TITLE, 50)
+    await store.record_received(TITLE, 40)  # never goes back
+    assert await store.last_received(TITLE) == 50
+    assert await store.reserve(TITLE, 1) == 16  # recording did not disturb reservations
+
+
+async def test_counter_space_runs_out_loudly(store):
+    await store.reserve(TITLE, 2**32 - 10)
+    with pytest.raises(SecurityError, match="exhausted"):
+        await store.reserve(TITLE, 20)
+
+
+async def test_meter_counters_hot_path_and_blocks(store):
+    counters = MeterCounters(store, TITLE, block=4)
+    await counters.ensure(1)
+    taken = [counters.take() for _ in range(4)]
+    assert taken == [1, 2, 3, 4]
+    with pytest.raises(SecurityError):
+        counters.take()  # never beyond the durable reservation
+    await counters.ensure(3)
+    assert counters.take() == 5
+    counters.consumed_up_to(7)  # gurux used 6 for the AARQ
+    assert counters.take() == 7
+    with pytest.raises(SecurityError):
+        counters.consumed_up_to(100)
+
+
+async def test_meter_counter_must_increase_also_after_a_restart(tmp_path):
+    path = tmp_path / "counters.sqlite"
+    store = SqliteInvocationCounterStore(path)
+    counters = MeterCounters(store, TITLE)
+    await counters.load()
+    counters.check_received(100)
+    with pytest.raises(ReplayError):
+        counters.check_received(100)
+    counters.check_received(101)
+    await counters.flush()
+    await store.close()
+
+    store = SqliteInvocationCounterStore(path)  # a new process would open the file again
+    counters = MeterCounters(store, TITLE)
+    await counters.load()
+    with pytest.raises(ReplayError, match="last seen 101"):
+        counters.check_received(101)
+    counters.check_received(102)
+    await store.close()
+
+
+RESERVE_IN_A_NEW_PROCESS = textwrap.dedent(
+    """
+    import asyncio, sys
+    from cas.dlms.counters import SqliteInvocationCounterStore
+
+    async def main():
+        store = SqliteInvocationCounterStore(sys.argv[1])
+        print(await store.reserve(sys.argv[2], 256))
+        await store.close()
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_a_new_process_never_reuses_a_counter(tmp_path):
+    path = str(tmp_path / "counters.sqlite")
+    firsts = [
+        int(
+            subprocess.run(
+                [sys.executable, "-c", RESERVE_IN_A_NEW_PROCESS, path, TITLE],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            ).stdout
+        )
+        for _ in range(2)
+    ]
+    assert firsts == [1, 257]
+
+
+async def test_sessions_across_a_restart_use_fresh_counters(tmp_path):
+    """The gateway's counters after a restart start beyond everything reserved before."""
+    from cas.dlms.pool import SessionPool
+
+    path = tmp_path / "counters.sqlite"
+    async with fleet_of("wrapper", "hls-gmac") as fleet:
+        meter = fleet.meters[0]
+        used = []
+        for _ in range(2):  # two gateway lifetimes on one counter file
+            store = SqliteInvocationCounterStore(path)
+            pool = SessionPool(store)
+            async with pool.session(meter) as session:
+                first = session.counters.next_counter
+                await session.request(apdus.get(apdus.SERIAL))
+                used.append(range(first, session.counters.next_counter))
+            await pool.close()
+            await store.close()
+        # Each association takes 3 counters (AARQ, HLS pass 3 GMAC and its request) before
+        # the GET; the second lifetime's association started past the first one's block.
+        assert used[0] == range(4, 5)
+        assert used[1].start - 3 >= used[0].stop
+        assert used[1].start - 3 == 1 + 256  # the next durable block
+        assert fleet[0].stats.associations == 2

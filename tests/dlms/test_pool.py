@@ -1,0 +1,181 @@
+"""Association reuse: one association per meter, reused, released when idle, capped."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from cas.dlms.pool import SessionPool
+
+from . import apdus
+from .conftest import fleet_of
+
+
+async def wait_for(condition, timeout: float = 3.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("transport", ["wrapper", "hdlc"])
+async def test_several_requests_one_association(pool, transport):
+    async with fleet_of(transport, "hls-gmac") as fleet:
+        sim, meter = fleet[0], fleet.meters[0]
+        for _ in range(5):
+            assert apdus.data_of(await pool.request(meter, apdus.get(apdus.ENERGY_IMPORT)))
+        async with pool.session(meter) as session:
+            await session.request(apdus.get(apdus.SERIAL))
+            await session.request(apdus.get(apdus.CLOCK))
+        assert sim.stats.associations == 1
+        assert sim.stats.connections == 1
+        assert pool.stats.opened == 1 and pool.stats.reused == 5
+
+
+async def test_idle_association_is_released_then_a_new_one_opens():
+    async with fleet_of("hdlc", "low") as fleet:
+        sim, meter = fleet[0], fleet.meters[0]
+        pool = SessionPool(max_idle=0.2)
+        try:
+            await pool.request(meter, apdus.get(apdus.SERIAL))
+            assert pool.open_sessions == 1
+            await wait_for(lambda: pool.open_sessions == 0)
+            await wait_for(lambda: sim.stats.open_connections == 0)  # RLRQ, DISC, closed
+            assert pool.stats.released_idle == 1
+            await pool.request(meter, apdus.get(apdus.SERIAL))
+            assert sim.stats.associations == 2
+        finally:
+            await pool.close()
+
+
+async def test_release_comes_before_the_meters_inactivity_timeout():
+    # The meter drops idle connections after 1 s; the pool releases them earlier itself.
+    async with fleet_of("wrapper", "none", inactivity_timeout=1.0) as fleet:
+        sim = fleet[0]
+        pool = SessionPool(idle_margin=0.5)
+        meter = fleet.meters[0]
+        try:
+            assert pool.idle_limit(meter) == pytest.approx(0.75)
+            await pool.request(meter, apdus.get(apdus.SERIAL))
+            await asyncio.sleep(0.3)
+            await pool.request(meter, apdus.get(apdus.SERIAL))  # within the limit: reused
+            assert sim.stats.associations == 1
+            await wait_for(lambda: pool.open_sessions == 0, timeout=2.0)
+            assert pool.stats.released_idle == 1
+        finally:
+            await pool.close()
+
+
+async def test_two_callers_on_one_meter_take_turns(pool):
+    async with fleet_of() as fleet:
+        meter = fleet.meters[0]
+        inside = []
+        overlap = []
+
+        async def caller(name: str) -> None:
+            async with pool.session(meter) as session:
+                if inside:
+                    overlap.append(name)
+                inside.append(name)
+                await session.request(apdus.get(apdus.SERIAL))
+                await asyncio.sleep(0.05)
+                await session.request(apdus.get(apdus.CLOCK))
+                inside.remove(name)
+
+        await asyncio.gather(caller("a"), caller("b"), caller("c"))
+        assert overlap == []
+        assert fleet[0].stats.associations == 1
+
+
+async def test_meters_in_parallel(pool):
+    async with fleet_of(count=4, security="hls-gmac") as fleet:
+        for sim in fleet:
+            sim.faults.delay = 0.2
+        started = time.monotonic()
+        responses = await asyncio.gather(
+            *(pool.request(meter, apdus.get(apdus.SERIAL)) for meter in fleet.meters)
+        )
+        elapsed = time.monotonic() - started
+        # Each meter answers after 0.2 s for each of AARQ, pass 3 and the GET: serial
+        # would take 2.4 s, in parallel about 0.6 s.
+        assert elapsed < 1.5
+        assert [apdus.data_of(r) for r in responses] == [
+            f"SIM{int(m.system_title[6:], 16):010d}" for m in fleet.meters
+        ]
+        assert pool.open_sessions == 4
+
+
+async def test_global_cap_releases_the_least_recently_used():
+    async with fleet_of(count=3) as fleet:
+        pool = SessionPool(max_sessions=2)
+        try:
+            for meter in fleet.meters:
+                await pool.request(meter, apdus.get(apdus.SERIAL))
+                assert pool.open_sessions <= 2
+            await wait_for(lambda: fleet[0].stats.open_connections == 0)  # the LRU one
+            assert fleet[1].stats.open_connections == 1
+            assert fleet[2].stats.open_connections == 1
+        finally:
+            await pool.close()
+
+
+async def test_cap_waits_when_every_session_is_busy():
+    async with fleet_of(count=2) as fleet:
+        pool = SessionPool(max_sessions=1)
+        try:
+            entered = asyncio.Event()
+            release = asyncio.Event()
+
+            async def hold() -> None:
+                async with pool.session(fleet.meters[0]):
+                    entered.set()
+                    await release.wait()
+
+            holder = asyncio.create_task(hold())
+            await entered.wait()
+            waiting = asyncio.create_task(pool.request(fleet.meters[1], apdus.get(apdus.SERIAL)))
+            await asyncio.sleep(0.1)
+            assert not waiting.done()  # no room, nothing idle to release
+            release.set()
+            await holder
+            assert apdus.data_of(await asyncio.wait_for(waiting, 3))
+            assert pool.open_sessions == 1
+        finally:
+            await pool.close()
+
+
+async def test_close_releases_every_association():
+    async with fleet_of(count=2, transport="hdlc") as fleet:
+        pool = SessionPool()
+        for meter in fleet.meters:
+            await pool.request(meter, apdus.get(apdus.SERIAL))
+        await pool.close()
+        assert pool.open_sessions == 0
+        await wait_for(lambda: all(sim.stats.open_connections == 0 for sim in fleet))
+        with pytest.raises(RuntimeError):
+            await pool.request(fleet.meters[0], apdus.get(apdus.SERIAL))
+
+
+async def test_changed_registry_entry_gets_a_new_association(pool):
+    import dataclasses
+
+    async with fleet_of() as fleet:
+        meter = fleet.meters[0]
+        await pool.request(meter, apdus.get(apdus.SERIAL))
+        changed = dataclasses.replace(meter, response_timeout=4.0)
+        await pool.request(changed, apdus.get(apdus.SERIAL))
+        assert fleet[0].stats.associations == 2
+
+
+async def test_malformed_request_does_not_cost_the_association(pool):
+    async with fleet_of() as fleet:
+        meter = fleet.meters[0]
+        await pool.request(meter, apdus.get(apdus.SERIAL))
+        with pytest.raises(ValueError, match="confirmed"):
+            await pool.request(meter, apdus.get(apdus.SERIAL, invoke=0x81))
+        with pytest.raises(ValueError):
+            await pool.request(meter, b"\x01\x02")
+        await pool.request(meter, apdus.get(apdus.SERIAL))
+        assert fleet[0].stats.associations == 1
