@@ -148,23 +148,27 @@ async def test_gateway_with_wrong_authentication_key_fails_hls():
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_tampered_gcm_tag(transport):
-    async with fleet_of(transport, "hls-gmac") as fleet:
-        async with open_session(quick(fleet.meters[0])) as session:
-            fleet[0].faults.flip_tag = True
-            with pytest.raises(SecurityError, match="tag") as caught:
-                await session.request(apdus.get(apdus.ENERGY_IMPORT))
-            assert not isinstance(caught.value, ReplayError)
-            assert not session.usable
+    async with (
+        fleet_of(transport, "hls-gmac") as fleet,
+        open_session(quick(fleet.meters[0])) as session,
+    ):
+        fleet[0].faults.flip_tag = True
+        with pytest.raises(SecurityError, match="tag") as caught:
+            await session.request(apdus.get(apdus.ENERGY_IMPORT))
+        assert not isinstance(caught.value, ReplayError)
+        assert not session.usable
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_replayed_response_within_a_session(transport):
-    async with fleet_of(transport, "hls-gmac") as fleet:
-        async with open_session(quick(fleet.meters[0])) as session:
-            await session.request(apdus.get(apdus.ENERGY_IMPORT))  # the meter keeps this reply
-            fleet[0].faults.replay = True
-            with pytest.raises(ReplayError, match="does not increase"):
-                await session.request(apdus.get(apdus.ENERGY_IMPORT))
+    async with (
+        fleet_of(transport, "hls-gmac") as fleet,
+        open_session(quick(fleet.meters[0])) as session,
+    ):
+        await session.request(apdus.get(apdus.ENERGY_IMPORT))  # the meter keeps this reply
+        fleet[0].faults.replay = True
+        with pytest.raises(ReplayError, match="does not increase"):
+            await session.request(apdus.get(apdus.ENERGY_IMPORT))
 
 
 async def test_replayed_response_in_a_later_session_and_after_a_restart(tmp_path):
