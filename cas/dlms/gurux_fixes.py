@@ -59,10 +59,12 @@ ORIGINALS: dict[str, object] = {}
 def apply() -> None:
     """Patch gurux-dlms (idempotent). Raises RuntimeError for any other gurux-dlms version."""
     global _applied
-    check_version()
+    if _applied:  # the hot path: every session calls apply()
+        return
     with _lock:
         if _applied:
             return
+        check_version()
         _fix_aes_gcm()
         _fix_quiet()
         _applied = True

@@ -105,4 +105,8 @@ class Protection:
                 raise SecurityError(f"meter {meter} rejected the gateway's invocation counter")
         if apdu[0] in xdlms.NOTIFICATIONS:
             return apdu  # pushes are not answers; the session skips them
-        raise SecurityError("unprotected response in a ciphered association")
+        # Not handed back: nothing unauthenticated is ever passed off as the meter's answer
+        # (the bytes are quoted: an error APDU carries no secret).
+        raise SecurityError(
+            f"unprotected response in a ciphered association: {apdu[:8].hex().upper()}"
+        )

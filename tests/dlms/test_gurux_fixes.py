@@ -59,6 +59,11 @@ def test_apply_is_idempotent_and_pins_the_version(monkeypatch):
     assert GXDLMSChippering.__dict__["decryptAesGcm"].__func__ is gurux_fixes._decrypt_aes_gcm
     monkeypatch.setattr(importlib.metadata, "version", lambda name: "1.0.204")
     with pytest.raises(RuntimeError, match=r"1\.0\.203"):
+        gurux_fixes.check_version()
+    # In a process where nothing is patched yet, apply() refuses before patching anything.
+    monkeypatch.setattr(gurux_fixes, "_applied", False)
+    monkeypatch.setattr(gurux_fixes, "_fix_aes_gcm", lambda: pytest.fail("patched anyway"))
+    with pytest.raises(RuntimeError, match=r"1\.0\.203"):
         gurux_fixes.apply()
 
 

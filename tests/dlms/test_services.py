@@ -5,10 +5,12 @@ Values are asserted against cas.simulator.readings (deterministic per system tit
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from cas.dlms.errors import AssociationRefused, AuthenticationFailed, SecurityError
 from cas.simulator import readings
 
 from . import apdus
@@ -136,3 +138,53 @@ async def test_action_without_access_is_a_result_not_an_exception():
     async with fleet_of() as fleet, open_session(fleet.meters[0]) as session:
         response = await session.request(apdus.action(apdus.CLOCK, 1))  # no method access
         assert response[:3] == bytes.fromhex("C701C1") and response[3] != 0
+
+
+@pytest.mark.parametrize("transport", ["wrapper", "hdlc"])
+async def test_errors_of_the_meter_are_answers(transport):
+    async with fleet_of(transport, "low") as fleet, open_session(fleet.meters[0]) as session:
+        # SET of a read-only attribute: data-access-result read-write-denied.
+        denied = await session.request(apdus.set_(apdus.ENERGY_IMPORT, 2, b"\x06\x00\x00\x00\x0a"))
+        assert denied == bytes.fromhex("C501C103")
+        # get-request-next without a transfer: no-long-get-or-read-in-progress.
+        assert await session.request(bytes.fromhex("C002C100000005")) == bytes.fromhex("C401C10110")
+        # An unknown set-request choice: confirmed-service-error, exactly as sent.
+        unknown = bytes.fromhex("C107C1") + apdus.descriptor(apdus.CLOCK, 2) + b"\x00"
+        assert await session.request(unknown) == bytes.fromhex("0E010600")
+        assert apdus.data_of(await session.request(apdus.get(apdus.SERIAL)))
+
+
+async def test_unauthenticated_error_in_a_ciphered_association_is_not_an_answer():
+    async with fleet_of("wrapper", "hls-gmac") as fleet, open_session(fleet.meters[0]) as session:
+        unknown = bytes.fromhex("C107C1") + apdus.descriptor(apdus.CLOCK, 2) + b"\x00"
+        with pytest.raises(SecurityError, match=r"unprotected response.*0E010600"):
+            await session.request(unknown)
+
+
+async def test_nothing_on_stdout_and_no_secret_in_debug_logs(capfd, caplog):
+    caplog.set_level(logging.DEBUG)
+    secrets = []
+    for security in ("low", "hls-gmac"):
+        async with fleet_of("hdlc", security) as fleet:
+            meter = fleet.meters[0]
+            if meter.password is not None:
+                secrets.append(meter.password.reveal())
+            for key in (meter.keys.block_cipher_key, meter.keys.authentication_key):
+                if key is not None:
+                    secrets.append(key.reveal())
+            async with open_session(meter) as session:
+                await session.request(apdus.get(apdus.LOAD_PROFILE))
+                if security == "hls-gmac":
+                    fleet[0].faults.flip_tag = True
+                    with pytest.raises(SecurityError):
+                        await session.request(apdus.get(apdus.SERIAL))
+            fleet[0].faults.reset()
+            fleet[0].faults.wrong_keys = True
+            with pytest.raises((AssociationRefused, AuthenticationFailed)):
+                async with open_session(meter):
+                    pass
+    assert capfd.readouterr().out == ""
+    logged = "\n".join(record.getMessage() for record in caplog.records).lower()
+    assert len(secrets) == 3 and caplog.records
+    for secret in secrets:
+        assert secret.hex() not in logged and secret.decode("latin-1").lower() not in logged
