@@ -10,9 +10,9 @@ Accepted variations (seen in a real CAS client, or allowed by cas-messages.md):
   real client sends mes:DeviceGroup/mes:DeviceGroup/mes:DeviceReference);
 - ``XDLMSDescriptor`` and ``ACSEDescriptor`` (the standard's names) renamed to
   ``CosemXDLMSDescriptor`` and ``CosemACSEDescriptor``;
-- class-id / instance-id / attribute-id / method-id in the cos namespace inside
-  dev:cosem-object and the descriptors of a Resource: renamed to dev (the real client sends
-  dev:cosem-object/cos:class-id);
+- class-id / instance-id / attribute-id / method-id in the dev or mes namespace inside
+  dev:cosem-object and the descriptors of a Resource: renamed to cos (the schema, like the
+  real client, has dev:cosem-object/cos:class-id);
 - an empty DevicesReferenceList (sent by the real client on get DeviceAccess without a
   device filter): removed, which means "no filter".
 
@@ -73,7 +73,8 @@ _OBJECT_HOLDERS = {
     for name in ("cosem-object", "CosemAttributeDescriptor", "CosemMethodDescriptor")
 }
 _OBJECT_FIELDS = {
-    f"{{{COS}}}{name}": f"{{{DEV}}}{name}"
+    f"{{{ns}}}{name}": f"{{{COS}}}{name}"
+    for ns in (DEV, MES)
     for name in ("class-id", "instance-id", "attribute-id", "method-id")
 }
 _DEVICES_REFERENCE_LIST = f"{{{DEV}}}DevicesReferenceList"

@@ -1,13 +1,15 @@
-"""Helpers for the message-layer tests: envelopes and typical requests as bytes."""
+"""Sample messages for the message-layer tests: envelopes, typical requests, results."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
-import pytest
 from lxml import etree
 
-from cas.messages.namespaces import COS, DEV, MES, SOAP11, SOAP12
+from cas.messages.namespaces import COS, DEV, MES, SOAP12
+from generated import cosem
+from generated import device_access as dev
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -81,9 +83,42 @@ def soap_request(soap: str = SOAP12, **kwargs) -> bytes:
 
 def canonical(xml: bytes) -> str:
     """C14N with whitespace-only text dropped, for comparing documents."""
-    return etree.canonicalize(xml_data=xml, strip_text=True)
+    return etree.canonicalize(etree.fromstring(xml), strip_text=True)
 
 
-@pytest.fixture
-def soap11() -> str:
-    return SOAP11
+CLOCK = bytes.fromhex("07E80501030C0001000000FF")
+
+
+def clock_result(payload: dev.DeviceAccessType, *, clock: bytes = CLOCK) -> dev.DeviceAccessType:
+    """What the access layer answers to the clock request: the access plus one result."""
+    payload = copy.deepcopy(payload)
+    payload.id = "R-1"
+    normal = cosem.GetResponseNormal(
+        invoke_id_and_priority=64,
+        result=cosem.GetDataResult(
+            data_or_data_access_result=cosem.DataValue(choice=cosem.DateTime(value=clock))
+        ),
+    )
+    payload.cosem_access_list.cosem_access[0].cosem_access_result.append(
+        dev.CosemAccessResultType(
+            device_id=METER,
+            activated=None,
+            choice=dev.XdlmsresultType(choice=cosem.GetResponse(choice=normal)),
+        )
+    )
+    return payload
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<lolz>&lol9;</lolz>"""
