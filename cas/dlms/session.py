@@ -429,7 +429,7 @@ class Session:
 
     @property
     def usable(self) -> bool:
-        return self.machine.ready and self._transport is not None and not self._transport.closed
+        return self.machine.ready and self._transport is not None and self._transport.alive
 
     async def open(self) -> None:
         """TCP connect, HDLC link (SNRM/UA), AARQ/AARE and HLS pass 3/4."""
@@ -479,7 +479,7 @@ class Session:
         if transport is None or transport.closed:
             return
         try:
-            if self.machine.ready:
+            if self.machine.ready and transport.alive:
                 frames = self.machine.release()
                 if frames:
                     await self._drive(frames, min(self.settings.release_timeout, 5.0))

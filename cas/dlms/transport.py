@@ -58,6 +58,11 @@ class TcpTransport:
             raise classify_connect_error(exc, where) from None
         return cls(reader, writer, framer, where)
 
+    @property
+    def alive(self) -> bool:
+        """Open on our side and not closed by the meter (checked before reusing a session)."""
+        return not (self.closed or self._writer.is_closing() or self._reader.at_eof())
+
     async def send(self, data: bytes) -> None:
         if self.closed:
             raise ConnectionClosed(f"{self.where}: connection already closed")

@@ -179,3 +179,16 @@ async def test_malformed_request_does_not_cost_the_association(pool):
             await pool.request(meter, b"\x01\x02")
         await pool.request(meter, apdus.get(apdus.SERIAL))
         assert fleet[0].stats.associations == 1
+
+
+async def test_association_the_meter_dropped_is_not_reused(pool):
+    async with fleet_of() as fleet:
+        sim, meter = fleet[0], fleet.meters[0]
+        async with pool.session(meter) as session:
+            await session.request(apdus.get(apdus.SERIAL))
+        await sim.stop()  # the meter closes its connections (and stops listening)
+        await wait_for(lambda: not session.usable)
+        await sim.start(meter.port)
+        assert apdus.data_of(await pool.request(meter, apdus.get(apdus.SERIAL)))
+        assert sim.stats.associations == 2
+        assert pool.stats.opened == 2 and pool.stats.reused == 0
