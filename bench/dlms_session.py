@@ -187,13 +187,36 @@ async def many_meters(meters: list[Meter], rounds: int) -> dict:
     finally:
         with measured() as closed:
             await pool.close()
-    requests = rounds * len(meters)
+    return _rates(len(meters), rounds, opened, held, closed)
+
+
+async def many_meters_bare(meters: list[Meter], rounds: int) -> dict:
+    """The same with bare gurux clients (the baseline)."""
+    clients: list[BareGurux] = []
+
+    async def open_and_get(meter: Meter) -> None:
+        client = BareGurux(meter)  # created per session, as the engine does
+        clients.append(client)
+        await client.open()
+        await client.get()
+
+    with measured() as opened:
+        await asyncio.gather(*(open_and_get(m) for m in meters))
+    with measured() as held:
+        for _ in range(rounds):
+            await asyncio.gather(*(c.get() for c in clients))
+    with measured() as closed:
+        await asyncio.gather(*(c.close() for c in clients))
+    return _rates(len(meters), rounds, opened, held, closed)
+
+
+def _rates(count: int, rounds: int, opened: dict, held: dict, closed: dict) -> dict:
     return {
-        "sessions_per_s": len(meters) / opened["wall"],
-        "cpu_per_session": opened["cpu"] / len(meters),
-        "requests_per_s": requests / held["wall"],
-        "cpu_per_request": held["cpu"] / requests,
-        "release_per_s": len(meters) / closed["wall"],
+        "sessions_per_s": count / opened["wall"],
+        "cpu_per_session": opened["cpu"] / count,
+        "requests_per_s": rounds * count / held["wall"],
+        "cpu_per_request": held["cpu"] / (rounds * count),
+        "release_per_s": count / closed["wall"],
     }
 
 
@@ -271,14 +294,21 @@ async def run(args) -> None:
             f"ratio cpu {e_cpu / g_cpu:.2f}x latency {e_wall / g_wall:.2f}x (target <= 1.3x)"
         )
 
-    print(f"\n2. {args.meters} meters held open (wrapper), SessionPool")
+    print(f"\n2. {args.meters} meters held open (wrapper): engine SessionPool vs bare gurux")
     for security in ("none", "hls-gmac"):
         with FleetProcess(meters=args.meters, transport="wrapper", security=security) as meters:
-            r = await many_meters(meters, args.rounds)
+            engine = await many_meters(meters, args.rounds)
+            bare = await many_meters_bare(meters, args.rounds)
+        for name, r in (("engine", engine), ("gurux", bare)):
+            print(
+                f"   {security:8} {name:6} open {r['sessions_per_s']:6.0f} sessions/s "
+                f"({us(r['cpu_per_session'])} cpu each) | held open {r['requests_per_s']:6.0f} "
+                f"GET/s ({us(r['cpu_per_request'])} cpu each) | release {r['release_per_s']:5.0f}/s"
+            )
+        per_session = engine["cpu_per_session"] / bare["cpu_per_session"]
+        per_request = engine["cpu_per_request"] / bare["cpu_per_request"]
         print(
-            f"   {security:8}  open {r['sessions_per_s']:7.0f} sessions/s "
-            f"({us(r['cpu_per_session'])} cpu each) | held open: {r['requests_per_s']:7.0f} GET/s "
-            f"({us(r['cpu_per_request'])} cpu each) | release {r['release_per_s']:6.0f}/s"
+            f"   {security:8} ratio  cpu per session {per_session:.2f}x, per GET {per_request:.2f}x"
         )
 
     print("\n3. HLS-GMAC suite 0: AES-GCM through the fixes vs gurux's own pure-Python AES")
@@ -292,15 +322,20 @@ async def run(args) -> None:
     with FleetProcess(meters=1, transport="wrapper", security="hls-gmac") as meters:
         meter = meters[0]
         await gurux_hls_sessions(meter, 5)  # warm up
-        fixed_session = await gurux_hls_sessions(meter, args.sessions)
-        with gurux_own_aes():
-            original_session = await gurux_hls_sessions(meter, max(5, args.sessions // 5))
-        engine_session = await engine_hls_sessions(meter, args.sessions)
+        samples: dict[str, list[float]] = {"own": [], "fixed": [], "engine": []}
+        per_round = max(2, args.sessions // args.rounds)
+        for _ in range(args.rounds):  # interleaved rounds, medians
+            with gurux_own_aes():
+                samples["own"].append(await gurux_hls_sessions(meter, max(2, per_round // 5)))
+            samples["fixed"].append(await gurux_hls_sessions(meter, per_round))
+            samples["engine"].append(await engine_hls_sessions(meter, per_round))
+    own, fixed_session, engine_session = (statistics.median(samples[k]) for k in samples)
     print(
         f"   per association + GET + release, client CPU: bare gurux with its own AES "
-        f"{us(original_session)}, with the fixes {us(fixed_session)} "
-        f"({original_session / fixed_session:.1f}x), engine {us(engine_session)} "
-        f"({original_session / engine_session:.1f}x faster than gurux's own)"
+        f"{us(own)}, bare gurux with the fixes {us(fixed_session)} "
+        f"({own / fixed_session:.1f}x faster), engine {us(engine_session)} "
+        f"({own / engine_session:.1f}x faster; {engine_session / fixed_session:.2f}x of bare "
+        "gurux with the fixes)"
     )
 
 

@@ -138,8 +138,8 @@ class SessionPool:
                 return session
             await self._release(slot, "expired or changed")
         await self._acquire_capacity(slot)
-        session = Session(meter, slot.counters, self.settings)
         try:
+            session = Session(meter, slot.counters, self.settings)  # ValueError: bad entry
             await session.open()
         except BaseException:
             await self._give_back_capacity()

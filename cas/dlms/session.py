@@ -94,19 +94,58 @@ def _conformance():
     )
 
 
+def _gurux_client(meter: Meter, client_title: bytes, security: int, ek, ak):
+    """gurux's client for one association (the sans-IO codec of AARQ/AARE/HLS/RLRQ/HDLC)."""
+    from gurux_dlms.enums import Authentication as GxAuthentication
+    from gurux_dlms.enums import InterfaceType, Security
+    from gurux_dlms.secure.GXDLMSSecureClient import GXDLMSSecureClient
+
+    mechanism = {
+        Authentication.NONE: GxAuthentication.NONE,
+        Authentication.LOW: GxAuthentication.LOW,
+        Authentication.HLS_GMAC: GxAuthentication.HIGH_GMAC,
+    }[meter.authentication]
+    password = None
+    if meter.authentication is Authentication.LOW:
+        if meter.password is None:
+            raise ValueError(f"meter {meter.system_title}: low-level security needs a password")
+        password = bytearray(meter.password.reveal())
+    hdlc = meter.transport is Transport.HDLC
+    server_address = meter.server_address
+    if hdlc:
+        physical = meter.physical_address if meter.physical_address is not None else 1
+        server_address = GXDLMSSecureClient.getServerAddress(meter.server_address, physical)
+    client = GXDLMSSecureClient(
+        True,
+        meter.client_address,
+        server_address,
+        mechanism,
+        password,
+        InterfaceType.HDLC if hdlc else InterfaceType.WRAPPER,
+    )
+    cipher = client.settings.cipher
+    cipher.systemTitle = bytearray(client_title)
+    cipher.security = Security(security)
+    if ek and ak:
+        cipher.blockCipherKey = bytearray(ek)
+        cipher.authenticationKey = bytearray(ak)
+    client.proposedConformance = _conformance()
+    client.maxReceivePDUSize = meter.max_pdu_size
+    return client
+
+
 class SessionMachine:
     """The protocol of one association, fed with frames (no I/O, no clock)."""
 
     def __init__(self, meter: Meter, settings: SessionSettings, counters: MeterCounters) -> None:
-        from gurux_dlms.enums import Authentication as GxAuthentication
-        from gurux_dlms.enums import InterfaceType, Security
-        from gurux_dlms.secure.GXDLMSSecureClient import GXDLMSSecureClient
-
         gurux_fixes.apply()
         self.meter = meter
         self.where = f"meter {meter.system_title}"
         self.counters = counters
         self.phase = Phase.IDLE
+        if meter.security is SecurityPolicy.ENCRYPTED:
+            # No tag: no integrity and no trustworthy invocation counter.
+            raise ValueError(f"{self.where}: encryption without authentication is refused")
         self.security = _SECURITY_CONTROL[meter.security]
         keys = meter.keys
         ek = keys.block_cipher_key.reveal() if keys.block_cipher_key else None
@@ -116,47 +155,13 @@ class SessionMachine:
             raise ValueError(f"{self.where}: HLS-GMAC / ciphering needs both keys in the registry")
         if len(settings.client_system_title) != 8:
             raise ValueError("the client system title is 8 bytes")
-
-        authentication = {
-            Authentication.NONE: GxAuthentication.NONE,
-            Authentication.LOW: GxAuthentication.LOW,
-            Authentication.HLS_GMAC: GxAuthentication.HIGH_GMAC,
-        }[meter.authentication]
-        password = None
-        if meter.authentication is Authentication.LOW:
-            if meter.password is None:
-                raise ValueError(f"{self.where}: low-level security needs a password")
-            password = bytearray(meter.password.reveal())
-        hdlc = meter.transport is Transport.HDLC
-        if hdlc:
-            server_address = GXDLMSSecureClient.getServerAddress(
-                meter.server_address,
-                meter.physical_address if meter.physical_address is not None else 1,
-            )
-        else:
-            server_address = meter.server_address
-        client = GXDLMSSecureClient(
-            True,
-            meter.client_address,
-            server_address,
-            authentication,
-            password,
-            InterfaceType.HDLC if hdlc else InterfaceType.WRAPPER,
-        )
-        cipher = client.settings.cipher
-        cipher.systemTitle = bytearray(settings.client_system_title)
-        cipher.security = Security(self.security)
-        if ek and ak:
-            cipher.blockCipherKey = bytearray(ek)
-            cipher.authenticationKey = bytearray(ak)
-        client.proposedConformance = _conformance()
-        client.maxReceivePDUSize = meter.max_pdu_size
+        client = _gurux_client(meter, settings.client_system_title, self.security, ek, ak)
         self.client = client
         self.max_apdu = meter.max_pdu_size + APDU_SLACK
         self.max_response = settings.max_response_size
         self.link = (
             HdlcLink(client.settings, self.max_apdu)
-            if hdlc
+            if meter.transport is Transport.HDLC
             else WrapperLink(meter.client_address, meter.server_address, self.max_apdu)
         )
         self.protection = Protection(
@@ -169,7 +174,6 @@ class SessionMachine:
         )
         self._outbox: list[bytes] = []
         self._pending: xdlms.PendingRequest | None = None
-        self._aare = b""
         self._aare_ciphered = 0
         client.settings.cas_on_ciphered_apdu = self._on_gurux_decrypted
 
@@ -290,7 +294,6 @@ class SessionMachine:
     def _on_aare(self, apdu: bytes) -> Step:
         from gurux_dlms.GXByteBuffer import GXByteBuffer
 
-        self._aare = apdu
         verdict = acse.read_aare(apdu)
         if verdict.result != acse.ACCEPTED:
             message = f"{self.where}: association {verdict.result_name} ({verdict.diagnostic_name})"

@@ -192,3 +192,26 @@ async def test_association_the_meter_dropped_is_not_reused(pool):
         assert apdus.data_of(await pool.request(meter, apdus.get(apdus.SERIAL)))
         assert sim.stats.associations == 2
         assert pool.stats.opened == 2 and pool.stats.reused == 0
+
+
+async def test_unusable_registry_entries_are_refused_without_leaking_capacity():
+    import dataclasses
+
+    from cas.registry import Authentication, MeterKeys, SecurityPolicy
+
+    async with fleet_of("wrapper", "hls-gmac") as fleet:
+        meter = fleet.meters[0]
+        pool = SessionPool(max_sessions=1)
+        try:
+            bad = [
+                dataclasses.replace(meter, security=SecurityPolicy.ENCRYPTED),  # no integrity
+                dataclasses.replace(meter, keys=MeterKeys()),  # HLS-GMAC without keys
+                dataclasses.replace(meter, authentication=Authentication.LOW, password=None),
+            ]
+            for entry in bad:
+                with pytest.raises(ValueError):
+                    await pool.request(entry, apdus.get(apdus.SERIAL))
+                assert pool.open_sessions == 0
+            assert apdus.data_of(await pool.request(meter, apdus.get(apdus.SERIAL)))
+        finally:
+            await pool.close()
