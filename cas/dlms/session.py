@@ -436,8 +436,9 @@ class Session:
 
     async def open(self) -> None:
         """TCP connect, HDLC link (SNRM/UA), AARQ/AARE and HLS pass 3/4."""
-        await self.counters.load()
-        await self.counters.ensure(4)
+        if self.machine.uses_keys:  # plain sessions never touch the counter store
+            await self.counters.load()
+            await self.counters.ensure(4)  # AARQ, HLS pass 3 (GMAC and its request)
         self._transport = await TcpTransport.open(
             self.meter.host,
             self.meter.port,

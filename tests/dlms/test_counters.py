@@ -143,3 +143,37 @@ async def test_sessions_across_a_restart_use_fresh_counters(tmp_path):
         assert used[1].start - 3 >= used[0].stop
         assert used[1].start - 3 == 1 + 256  # the next durable block
         assert fleet[0].stats.associations == 2
+
+
+class CountingStore(MemoryInvocationCounterStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    async def reserve(self, system_title: str, count: int) -> int:
+        self.calls.append("reserve")
+        return await super().reserve(system_title, count)
+
+    async def last_received(self, system_title: str) -> int | None:
+        self.calls.append("last_received")
+        return await super().last_received(system_title)
+
+    async def record_received(self, system_title: str, counter: int) -> None:
+        self.calls.append("record_received")
+        await super().record_received(system_title, counter)
+
+
+@pytest.mark.parametrize(
+    ("security", "calls"),
+    [("none", []), ("hls-gmac", ["last_received", "reserve", "record_received"])],
+)
+async def test_the_hot_path_does_not_touch_the_store(security, calls):
+    from cas.dlms.pool import SessionPool
+
+    async with fleet_of("wrapper", security) as fleet:
+        store = CountingStore()
+        pool = SessionPool(store)
+        for _ in range(30):
+            await pool.request(fleet.meters[0], apdus.get(apdus.ENERGY_IMPORT))
+        await pool.close()
+        assert store.calls == calls  # one reservation for 30 requests, one flush at release
