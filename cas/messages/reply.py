@@ -14,10 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
 
-from lxml import etree
 from xsdata.models.datatype import XmlDateTime
 
-from cas.messages.binding import to_xml
+from cas.messages.binding import to_element, to_xml
 from cas.messages.errors import ErrorDetail, MessageError
 from cas.messages.model import RequestHeader
 from cas.messages.namespaces import SoapVersion
@@ -159,7 +158,7 @@ def render_fault(error: MessageError, soap_version: SoapVersion | None = None) -
 
     The version is ``soap_version``, else the error's, else SOAP 1.2."""
     version = soap_version or error.soap_version or SoapVersion.V12
-    detail = etree.fromstring(to_xml(fault_message(error.errors)))
+    detail = to_element(fault_message(error.errors))
     return fault_envelope(version, error.fault_code, xml_safe(error.reason) or "", detail)
 
 
