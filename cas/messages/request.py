@@ -19,7 +19,7 @@ answered with a ResponseMessage (Result FAILED); earlier ones with a SOAP Fault.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from lxml import etree
 
@@ -217,7 +217,10 @@ def _check_request_rules(
         _check_device_access(payload, header, fail)
 
 
-def _check_device_access(payload: DeviceAccessType, header: RequestHeader, fail) -> None:
+_Fail = Callable[[ErrorCode, str, str], MessageError]
+
+
+def _check_device_access(payload: DeviceAccessType, header: RequestHeader, fail: _Fail) -> None:
     base = f"{PAYLOAD_XPATH}/mes:DeviceAccess"
     if header.verb == "create" and not payload.accept_data_notification:
         if payload.devices_reference_list is None:
@@ -235,7 +238,7 @@ def _check_device_access(payload: DeviceAccessType, header: RequestHeader, fail)
     _check_accesses(payload.cosem_access_list, base, fail)
 
 
-def _check_accesses(access_list: CosemAccessListType | None, base: str, fail) -> None:
+def _check_accesses(access_list: CosemAccessListType | None, base: str, fail: _Fail) -> None:
     if access_list is None:
         return
     accesses = access_list.cosem_access

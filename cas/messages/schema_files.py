@@ -22,4 +22,11 @@ def schema_dir() -> Path:
 
 
 def schema_path(name: str) -> Path:
-    return schema_dir() / name
+    """A file of the schema folder; FileNotFoundError naming $CAS_SCHEMA_DIR if it is missing
+    (a non-editable install does not ship schemas/: point $CAS_SCHEMA_DIR at a copy)."""
+    path = schema_dir() / name
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"CAS schema {path} not found: set CAS_SCHEMA_DIR to the schemas/ folder"
+        )
+    return path

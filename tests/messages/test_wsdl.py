@@ -191,3 +191,9 @@ def test_zeep_sees_a_fault_for_an_unknown_verb(served_client):
     with pytest.raises(zeep.exceptions.Fault) as caught:
         service.Request(Header={**HEADER, "Verb": "execute"}, Payload=PAYLOAD)
     assert "not supported for DeviceAccess" in caught.value.message
+
+
+def test_missing_schema_folder_names_the_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("CAS_SCHEMA_DIR", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="CAS_SCHEMA_DIR"):
+        schema_path("cas.wsdl")
