@@ -16,6 +16,7 @@ import threading
 from typing import Any, TypeVar
 
 from lxml import etree
+from xsdata.exceptions import ConverterError, ParserError
 from xsdata.formats.dataclass.context import XmlContext
 from xsdata.formats.dataclass.parsers import XmlParser
 from xsdata.formats.dataclass.parsers.config import ParserConfig
@@ -41,7 +42,7 @@ def _parser() -> XmlParser:
     parser = getattr(_local, "parser", None)
     if parser is None:
         parser = _local.parser = XmlParser(
-            config=ParserConfig(fail_on_unknown_properties=True),
+            config=ParserConfig(fail_on_unknown_properties=True, fail_on_converter_warnings=True),
             context=_context,
             handler=LxmlEventHandler,
         )
@@ -57,13 +58,22 @@ def _serializer() -> XmlSerializer:
     return serializer
 
 
+class BindingError(ValueError):
+    """A schema-valid element that still cannot be bound (e.g. a value xsdata rejects)."""
+
+
 def bind(element: etree._Element, clazz: type[T]) -> T:
-    """Bind a validated element to ``clazz`` (the element may be emptied in the process)."""
+    """Bind a validated element to ``clazz`` (the element may be emptied in the process).
+
+    Raises BindingError when neither binder accepts it."""
     try:
         return _reader.bind(element, clazz)
     except Unsupported as reason:
         logger.debug("xsdata parser used for %s: %s", clazz.__name__, reason)
+    try:
         return xsdata_bind(element, clazz)
+    except (ParserError, ConverterError, ValueError, TypeError) as exc:
+        raise BindingError(str(exc)) from exc
 
 
 def xsdata_bind(element: etree._Element, clazz: type[T]) -> T:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 
 from lxml import etree
 
-from cas.messages.binding import bind
+from cas.messages.binding import BindingError, bind
 from cas.messages.codes import ErrorCode
 from cas.messages.errors import ErrorDetail, MessageError, SchemaError, SoapError
 from cas.messages.header import HEADER_XPATH, OPERATIONS, check_header, check_reply_address
@@ -77,7 +77,14 @@ def parse_request(
             more=more,
         )
     other_payload = _detach_other_payload(message)
-    bound = bind(message, RequestMessage)
+    try:
+        bound = bind(message, RequestMessage)
+    except BindingError as exc:
+        raise SchemaError(
+            ErrorCode.SCHEMA_VALIDATION_FAILED,
+            f"the message cannot be read: {exc}",
+            soap_version=version,
+        ) from None
     header = request_header(bound.header)
     check_reply_address(header, version)
     params = request_params(bound.request)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from cas.messages.binding import bind
+from cas.messages.binding import BindingError, bind
+from cas.messages.codes import ErrorCode
 from cas.messages.errors import SchemaError, SoapError
 from cas.messages.namespaces import MES, SoapVersion
 from cas.messages.normalize import normalize_message
@@ -58,7 +59,14 @@ def parse_response(body: bytes, *, limits: XmlLimits = DEFAULT_LIMITS) -> Parsed
         raise SchemaError(
             first.code, first.reason, xpath=first.xpath, soap_version=version, more=more
         )
-    message = bind(element, ResponseMessage)
+    try:
+        message = bind(element, ResponseMessage)
+    except BindingError as exc:
+        raise SchemaError(
+            ErrorCode.SCHEMA_VALIDATION_FAILED,
+            f"the message cannot be read: {exc}",
+            soap_version=version,
+        ) from None
     return ParsedResponse(
         soap_version=version,
         result=message.reply.result.value,

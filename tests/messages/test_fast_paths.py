@@ -82,3 +82,14 @@ def test_writer_writes_generic_elements_in_wildcards():
 
     assert nodes(to_xml(header)) == nodes(xsdata_xml(header))
     assert b'xmlns:ns0="urn:x">1</ns0:y>' in to_xml(header)
+
+
+def test_an_element_no_binder_accepts_is_a_binding_error():
+    from cas.messages.binding import BindingError
+
+    element = etree.fromstring(
+        f'<mes:Header xmlns:mes="{message.__NAMESPACE__}"><mes:Verb>nonsense</mes:Verb>'
+        "<mes:Noun>X</mes:Noun></mes:Header>"
+    )
+    with pytest.raises(BindingError):
+        bind(element, HeaderType)
