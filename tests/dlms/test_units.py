@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from gurux_dlms.enums import InterfaceType
 from gurux_dlms.GXDLMSClient import GXDLMSClient
@@ -313,3 +315,62 @@ def test_general_glo_ciphering_must_come_from_the_meter():
     other = b"\xdb\x08" + b"OTHERMTR" + reply[1:]
     with pytest.raises(SecurityError, match="another system title"):
         protection.open(other)
+
+
+# --- robustness: whatever a meter sends, the machine answers with a step or a DlmsError -----
+
+
+def _machine(phase: str, transport: str = "wrapper"):
+    from cas.dlms.session import Phase, SessionMachine, SessionSettings
+    from cas.registry import Meter, Transport
+
+    meter = Meter(
+        system_title=METER.hex().upper(),
+        host="127.0.0.1",
+        port=1,
+        transport=Transport(transport),
+        physical_address=17 if transport == "hdlc" else None,
+    )
+    counters = MeterCounters(MemoryInvocationCounterStore(), meter.system_title)
+    machine = SessionMachine(meter, SessionSettings(), counters)
+    if phase == "request":
+        machine.phase = Phase.READY
+        machine.request(GET)
+    else:
+        machine.connect()
+    return machine
+
+
+@given(st.binary(max_size=200))
+def test_random_answers_to_a_request_raise_only_typed_errors(payload):
+    from cas.dlms.errors import DlmsError
+
+    machine = _machine("request")
+    frame = bytes.fromhex("000100010010") + len(payload).to_bytes(2, "big") + payload
+    try:
+        step = machine.receive(frame)
+    except DlmsError:
+        return
+    assert step.done is False or step.response is not None
+
+
+@given(st.binary(max_size=120))
+def test_random_aare_raises_only_typed_errors(payload):
+    from cas.dlms.errors import DlmsError
+
+    machine = _machine("associate")
+    aare = b"\x61" + encode_length(len(payload)) + payload
+    frame = bytes.fromhex("000100010010") + len(aare).to_bytes(2, "big") + aare
+    with contextlib.suppress(DlmsError):
+        machine.receive(frame)
+
+
+@given(st.binary(min_size=1, max_size=60))
+def test_random_hdlc_information_raises_only_typed_errors(info):
+    from cas.dlms.errors import DlmsError
+
+    machine = _machine("request", "hdlc")
+    client = machine.client
+    frame = _server_side_hdlc(client, b"\xe6\xe7\x00" + info, False, 0x30)
+    with contextlib.suppress(DlmsError):
+        machine.receive(frame)
