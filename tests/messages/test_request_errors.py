@@ -354,3 +354,41 @@ def test_xdlms_descriptor_alias(alias):
     request = parse_request(soap_request(payload=device_access(descriptor=alias)))
     descriptor = request.payload.cosem_access_list.cosem_access[0].cosem_access_descriptor
     assert descriptor.choice.choice is not None
+
+
+# -- robustness: client input never escapes as anything but a MessageError ----------------
+
+VALID = soap_request()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, len(VALID) - 1),
+    st.integers(0, 40),
+    st.binary(max_size=12),
+)
+def test_mangled_requests_give_a_parsed_request_or_a_message_error(start, length, replacement):
+    body = VALID[:start] + replacement + VALID[start + length :]
+    try:
+        parse_request(body)
+    except MessageError as error:
+        assert error.code.code in {"1.5", "1.8", "2.5", "2.9", "1.6", "1.7", "3.1"}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30))
+def test_any_text_in_any_payload_value_gives_a_parsed_request_or_a_message_error(text):
+    from xml.sax.saxutils import escape
+
+    value = escape(text)
+    for extra in (
+        f"<dev:Priority>{value}</dev:Priority>",
+        f"<dev:Activates>{value}</dev:Activates>",
+        f"<dev:RepeatingInterval>{value}</dev:RepeatingInterval>",
+    ):
+        try:
+            request = parse_request(soap_request(payload=device_access(extra=extra)))
+        except MessageError as error:
+            assert error.code.code == "1.8"
+        else:
+            assert request.payload is not None
