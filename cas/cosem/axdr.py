@@ -225,8 +225,11 @@ def float32_value(raw: bytes) -> m.Float32:
         return m.Float32(value=math.nan, bits=None if raw == NAN32 else bytes(raw))
     for digits in range(1, 10):
         candidate = float(f"{exact:.{digits}g}")
-        if _F32.pack(candidate) == raw:
-            return m.Float32(value=candidate)
+        try:
+            if _F32.pack(candidate) == raw:
+                return m.Float32(value=candidate)
+        except OverflowError:  # rounded past the largest float32
+            continue
     return m.Float32(value=exact)  # not reached: 9 significant digits always suffice
 
 
@@ -299,17 +302,19 @@ def _read_list(buf: bytes, pos: int, depth: int, cls: type, name: str) -> tuple[
     if depth >= MAX_DEPTH:
         raise CosemDecodeError(start, f"Data nested deeper than {MAX_DEPTH}")
     count, pos = read_length(buf, pos, f"{name} element count")
-    if count > len(buf) - pos:
+    end = len(buf)
+    if count > end - pos:
         raise CosemDecodeError(
-            start, f"{name} of {count} elements cannot fit in {len(buf) - pos} remaining octets"
+            start, f"{name} of {count} elements cannot fit in {end - pos} remaining octets"
         )
     items = []
     append = items.append
+    readers = _READERS
     depth += 1
     for _ in range(count):
-        if pos >= len(buf):
+        if pos >= end:
             raise truncated(pos, "Data tag")
-        reader = _READERS.get(buf[pos])
+        reader = readers.get(buf[pos])
         if reader is None:
             raise CosemDecodeError(pos, f"unknown Data tag 0x{buf[pos]:02X}")
         item, pos = reader(buf, pos + 1, depth)
@@ -343,6 +348,10 @@ def _read_bit_string(buf: bytes, pos: int, depth: int) -> tuple[Any, int]:
 
 
 def _read_octet_string(buf: bytes, pos: int, depth: int) -> tuple[Any, int]:
+    if pos < len(buf) and buf[pos] < 0x80:  # the common short form, checked inline
+        end = pos + 1 + buf[pos]
+        if end <= len(buf):
+            return m.OctetString(value=buf[pos + 1 : end]), end
     value, pos = read_octets(buf, pos, "octet-string")
     return m.OctetString(value=value), pos
 
