@@ -15,6 +15,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("cas.simulator.command", "run simulated DLMS/COSEM meters"),
     "read": ("cas.dlms.command", "read one attribute of a meter and print COSEM XML"),
+    "serve": ("cas.api.command", "run the CAS web service (SOAP) in front of the meters"),
 }
 
 

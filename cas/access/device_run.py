@@ -1,0 +1,203 @@
+"""Run a DeviceAccess's accesses against one meter, in order, on one association.
+
+Each access ends with its own CosemAccessResult(s); a failure of the association itself
+ends every access of that meter with the same result. When the session breaks in the middle,
+the accesses after the broken one are reported as not attempted: a SET or ACTION is never
+repeated behind the client's back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cas.access import timesync
+from cas.access.outcomes import error_result, failure_result, xdlms_result
+from cas.cosem import (
+    CosemDecodeError,
+    CosemEncodeError,
+    decode_apdu,
+    encode_apdu,
+    get_request,
+    set_request,
+)
+from cas.dlms import DlmsError, Session, SessionPool
+from cas.messages import ErrorCode
+from cas.registry import Registry, UnknownDevice
+from generated import cosem as cos
+from generated import device_access as dev
+
+logger = logging.getLogger(__name__)
+
+Results = list[dev.CosemAccessResultType]
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class DeviceRunner:
+    """Executes accesses on meters through the session pool."""
+
+    registry: Registry
+    pool: SessionPool
+    clock: Clock = utc_now
+
+    async def run(self, device_id: str, accesses: Sequence[dev.CosemAccessType]) -> list[Results]:
+        """One list of results per access, in the order of ``accesses``."""
+        try:
+            meter = self.registry.resolve(device_id)
+        except UnknownDevice:
+            return [
+                [error_result(device_id, ErrorCode.INVALID_METER, f"unknown device {device_id!r}")]
+                for _ in accesses
+            ]
+        results: list[Results] = []
+        started = self.clock()
+        try:
+            async with self.pool.session(meter) as session:
+                for access in accesses:
+                    if not session.usable:
+                        break
+                    results.append(await self._one(session, device_id, access))
+        except DlmsError as error:  # the association could not be made
+            logger.info("device %s: %s", device_id, error)
+            if not results:
+                failed = failure_result(device_id, error, started)
+                return [[failed] for _ in accesses]
+        except ValueError as error:  # the registry entry cannot be used (e.g. missing keys)
+            reason = f"device {device_id}: {error}"
+            return [
+                [error_result(device_id, ErrorCode.TRANSACTION_NOT_ATTEMPTED, reason, started)]
+                for _ in accesses
+            ]
+        skipped = len(accesses) - len(results)
+        results.extend(
+            [
+                error_result(
+                    device_id,
+                    ErrorCode.TRANSACTION_NOT_ATTEMPTED,
+                    "not attempted: the association failed on an earlier access",
+                    self.clock(),
+                )
+            ]
+            for _ in range(skipped)
+        )
+        return results
+
+    async def _one(self, session: Session, device_id: str, access: dev.CosemAccessType) -> Results:
+        descriptor = (
+            access.cosem_access_descriptor.choice if access.cosem_access_descriptor else None
+        )
+        if isinstance(descriptor, dev.CosemXdlmsdescriptorType):
+            return [await self._xdlms(session, device_id, descriptor.choice)]
+        if isinstance(descriptor, dev.CosemTimeSyncType):
+            return await self._time_sync(session, device_id, descriptor)
+        what = {
+            dev.CosemUpgradeType: "CosemUpgrade (image transfer)",
+            dev.CosemAcsedescriptorType: "CosemACSEDescriptor (a per-access association)",
+        }.get(type(descriptor), "this access descriptor")
+        return [error_result(device_id, ErrorCode.NOT_SUPPORTED, f"{what} is not supported yet")]
+
+    async def _xdlms(
+        self, session: Session, device_id: str, request: object
+    ) -> dev.CosemAccessResultType:
+        activated = self.clock()
+        try:
+            outcome = await self._exchange(session, request)
+        except _AccessFailed as failed:
+            return error_result(device_id, failed.code, failed.reason, activated)
+        except DlmsError as error:
+            return failure_result(device_id, error, activated)
+        return xdlms_result(device_id, outcome, activated)
+
+    async def _exchange(self, session: Session, request: object) -> object:
+        """Encode, send, decode. Raises DlmsError or _AccessFailed."""
+        try:
+            apdu = encode_apdu(request)
+        except CosemEncodeError as error:
+            raise _AccessFailed(ErrorCode.SCHEMA_VALIDATION_FAILED, str(error)) from None
+        try:
+            answer = await session.request(apdu)
+        except ValueError as error:  # the engine refused to send it (e.g. over the PDU size)
+            raise _AccessFailed(ErrorCode.TRANSACTION_NOT_ATTEMPTED, str(error)) from None
+        try:
+            return decode_apdu(answer)
+        except CosemDecodeError as error:
+            raise _AccessFailed(
+                ErrorCode.TRANSACTION_FAILED, f"the meter's answer cannot be decoded: {error}"
+            ) from None
+
+    async def _time_sync(
+        self, session: Session, device_id: str, sync: dev.CosemTimeSyncType
+    ) -> Results:
+        target = sync.cosem_object
+        read = get_request(target.class_id, bytes(target.instance_id), target.attribute_id)
+        sent = self.clock()
+        try:
+            answer = await self._exchange(session, read)
+        except _AccessFailed as failed:
+            return [error_result(device_id, failed.code, failed.reason, sent)]
+        except DlmsError as error:
+            return [failure_result(device_id, error, sent)]
+        received = self.clock()
+        results = [xdlms_result(device_id, answer, sent)]
+        raw = _clock_octets(answer)
+        if raw is None:
+            results.append(
+                error_result(
+                    device_id,
+                    ErrorCode.TRANSACTION_FAILED,
+                    "time sync: the meter did not return a date-time for the clock",
+                    received,
+                )
+            )
+            return results
+        reading = timesync.ClockReading(raw, sent, received)
+        try:
+            drift = reading.drift()
+        except ValueError as error:
+            reason = f"time sync: {error}"
+            return [*results, error_result(device_id, ErrorCode.TRANSACTION_FAILED, reason)]
+        verdict = timesync.verdict(drift, sync.min_time_diff, sync.max_time_diff)
+        if verdict is timesync.Verdict.REFUSE:
+            reason = (
+                f"time sync refused: the meter's clock is {drift:+.1f} s off,"
+                f" more than max-time-diff {sync.max_time_diff} s"
+            )
+            results.append(
+                error_result(device_id, ErrorCode.CANCELED_BY_BUSINESS_RULE, reason, received)
+            )
+        elif verdict is timesync.Verdict.SET:
+            value = cos.OctetString(value=timesync.clock_octets(reading, self.clock()))
+            write = set_request(
+                target.class_id, bytes(target.instance_id), target.attribute_id, value
+            )
+            results.append(await self._xdlms(session, device_id, write))
+        return results
+
+
+def _clock_octets(response: object) -> bytes | None:
+    """The 12 date-time octets of a get-response-normal, if that is what it carries."""
+    if not isinstance(response, cos.GetResponse):
+        return None
+    normal = response.choice
+    if not isinstance(normal, cos.GetResponseNormal):
+        return None
+    data = normal.result.data_or_data_access_result
+    value = getattr(data, "choice", None)
+    raw = getattr(value, "value", None)
+    if isinstance(value, cos.OctetString | cos.DateTime) and isinstance(raw, bytes | bytearray):
+        return bytes(raw) if len(raw) == 12 else None
+    return None
+
+
+class _AccessFailed(Exception):
+    def __init__(self, code: ErrorCode, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason

@@ -1,0 +1,56 @@
+"""A real gateway for tests: uvicorn on an ephemeral port, in the test's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import uvicorn
+
+from cas.api.app import ENDPOINT, create_app
+from cas.api.auth import ClientAuth
+from cas.dlms import MemoryInvocationCounterStore
+from cas.gateway import Gateway
+from cas.registry import Meter, Registry
+from tests.support.soap import Reply, read_reply
+
+
+@dataclass
+class RunningGateway:
+    gateway: Gateway
+    url: str  # the SOAP endpoint
+    client: httpx.AsyncClient
+
+    async def post(self, body: bytes, **headers: str) -> Reply:
+        headers.setdefault("content-type", "application/soap+xml; charset=utf-8")
+        response = await self.client.post(self.url, content=body, headers=headers)
+        return read_reply(response.status_code, response.content)
+
+
+@contextlib.asynccontextmanager
+async def running_gateway(
+    meters: list[Meter], *, auth: ClientAuth | None = None, counters=None
+) -> AsyncIterator[RunningGateway]:
+    gateway = Gateway(Registry(meters), counters or MemoryInvocationCounterStore())
+    app = create_app(gateway.service, auth=auth, health=gateway.health, on_shutdown=gateway.close)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            yield RunningGateway(gateway, f"http://127.0.0.1:{port}{ENDPOINT}", client)
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
