@@ -2,13 +2,13 @@
 schemas/cosem.xsd (``generated.cosem``) <-> COSEM XML (namespace
 http://www.dlms.com/COSEMpdu). See cas/cosem/README.md for the XML forms chosen.
 
-Modules: ``tags`` (every tag, named), ``axdr`` (Data values), ``codec`` + ``xdlms`` (the
-xDLMS APDUs), ``acse`` (AARQ/AARE/RLRQ/RLRE), ``apdu`` (bytes dispatch), ``xml`` (XML
-binding), ``obis`` and ``build`` (helpers), ``errors``.
+Modules: ``tags`` (every tag, named), ``axdr`` (A-XDR primitives), ``data`` (Data
+values), ``codec`` + ``xdlms`` (the xDLMS APDUs), ``acse`` (AARQ/AARE/RLRQ/RLRE), ``apdu``
+(bytes dispatch), ``xml`` (XML binding), ``obis``, ``dates`` and ``build`` (helpers),
+``errors``.
 """
 
 from cas.cosem.apdu import APDU_CLASSES, decode_apdu, encode_apdu
-from cas.cosem.axdr import MAX_DEPTH, decode_data, encode_data
 from cas.cosem.build import (
     action_request,
     entry_access,
@@ -17,6 +17,7 @@ from cas.cosem.build import (
     range_access,
     set_request,
 )
+from cas.cosem.data import MAX_DEPTH, decode_data, encode_data
 from cas.cosem.dates import date_time_from_bytes, date_time_to_bytes
 from cas.cosem.errors import (
     CosemDecodeError,

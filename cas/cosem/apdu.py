@@ -65,10 +65,5 @@ def encode_apdu(apdu: Apdu) -> bytes:
     try:
         codec.write(apdu, out)
     except CosemEncodeError as error:
-        raise error.within(m_element_name(type(apdu))) from None
+        raise error.within(type(apdu).Meta.name) from None  # the global element's name
     return bytes(out)
-
-
-def m_element_name(cls: type) -> str:
-    """The global element name of an APDU class (e.g. get-request)."""
-    return cls.Meta.name

@@ -12,7 +12,7 @@ import dataclasses
 from enum import Enum
 from typing import Any
 
-from cas.cosem import axdr
+from cas.cosem import axdr, data
 from cas.cosem.errors import CosemDecodeError, CosemEncodeError
 from generated import cosem as m
 
@@ -117,14 +117,14 @@ class Data(Codec):
     """A Data value, held in a ``DataValue`` wrapper (the schema's element of type Data)."""
 
     def read(self, buf: bytes, pos: int) -> tuple[m.DataValue, int]:
-        value, pos = axdr.read_data(buf, pos)
+        value, pos = data.read_data(buf, pos)
         return m.DataValue(choice=value), pos
 
     def write(self, value: Any, out: bytearray) -> None:
         if type(value) is not m.DataValue:
             got = "nothing" if value is None else type(value).__name__
             raise CosemEncodeError(f"a DataValue holding the Data kind is required, got {got}")
-        axdr.write_data(value, out)
+        data.write_data(value, out)
 
 
 class Optional(Codec):
@@ -224,7 +224,7 @@ class DataList(Codec):
             )
         items = []
         for _ in range(count):
-            item, pos = axdr.read_data(buf, pos)
+            item, pos = data.read_data(buf, pos)
             items.append(item)
         return m.DataList(choice=items), pos
 
@@ -234,9 +234,9 @@ class DataList(Codec):
         axdr.write_length(len(value.choice), out)
         for index, item in enumerate(value.choice):
             try:
-                axdr.write_data(item, out)
+                data.write_data(item, out)
             except CosemEncodeError as error:
-                raise error.at_position(axdr.sibling_position(value.choice, index)) from None
+                raise error.at_position(data.sibling_position(value.choice, index)) from None
 
 
 class Alternative:

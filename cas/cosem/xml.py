@@ -32,7 +32,7 @@ from xsdata.formats.dataclass.serializers.tree import TreeSerializer
 from xsdata.models.enums import EventType
 
 from cas.cosem import apdu as apdu_codec
-from cas.cosem import axdr
+from cas.cosem import data
 from cas.cosem.errors import CosemEncodeError, CosemXmlError
 from generated import cosem as m
 
@@ -245,7 +245,7 @@ def apdu_from_xml(text: str | bytes) -> Any:
 def _encode(value: Any) -> bytes:
     if type(value) is m.Data:
         try:
-            return axdr.encode_data(value)
+            return data.encode_data(value)
         except CosemEncodeError as error:
             raise error.within("data") from None
     return apdu_codec.encode_apdu(value)

@@ -8,7 +8,7 @@ import struct
 
 from hypothesis import strategies as st
 
-from cas.cosem import axdr, tags
+from cas.cosem import axdr, data, tags
 from generated import cosem as m
 
 # -- Data as objects -------------------------------------------------------------------------
@@ -50,13 +50,13 @@ scalar_data = st.one_of(
     _int_kind(m.DoubleLong, 32, True),
     _int_kind(m.DoubleLongUnsigned, 32, False),
     st.binary(max_size=40).map(lambda v: m.OctetString(value=v)),
-    st.binary(max_size=40).map(axdr.visible_string),
+    st.binary(max_size=40).map(data.visible_string),
     st.text(
         alphabet=st.characters(codec="ascii", min_codepoint=0x20, max_codepoint=0x7E),
         max_size=30,
     ).map(lambda v: m.VisibleString(value=v)),
-    st.binary(max_size=40).map(axdr.utf8_string),
-    st.text(max_size=20).map(lambda v: axdr.utf8_string(v.encode("utf-8", "surrogatepass"))),
+    st.binary(max_size=40).map(data.utf8_string),
+    st.text(max_size=20).map(lambda v: data.utf8_string(v.encode("utf-8", "surrogatepass"))),
     _int_kind(m.Bcd, 8, True),
     _int_kind(m.Integer, 8, True),
     _int_kind(m.Long, 16, True),
@@ -65,10 +65,10 @@ scalar_data = st.one_of(
     _int_kind(m.Long64, 64, True),
     _int_kind(m.Long64Unsigned, 64, False),
     _int_kind(m.EnumValue, 8, False),
-    st.binary(min_size=4, max_size=4).map(axdr.float32_value),
-    st.floats(width=32).map(lambda v: axdr.float32_value(struct.pack(">f", v))),
-    st.binary(min_size=8, max_size=8).map(axdr.float64_value),
-    st.floats().map(lambda v: axdr.float64_value(struct.pack(">d", v))),
+    st.binary(min_size=4, max_size=4).map(data.float32_value),
+    st.floats(width=32).map(lambda v: data.float32_value(struct.pack(">f", v))),
+    st.binary(min_size=8, max_size=8).map(data.float64_value),
+    st.floats().map(lambda v: data.float64_value(struct.pack(">d", v))),
     _octets(m.DateTime, 12),
     _octets(m.Date, 5),
     _octets(m.Time, 4),

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cas import cosem
-from cas.cosem import axdr
+from cas.cosem import data
 from generated import cosem as m
 
 from .roundtrip import data_round_trip
@@ -107,7 +107,7 @@ def test_float32_is_written_as_the_shortest_text_that_keeps_its_bits(octets, tex
 @settings(max_examples=500, deadline=None)
 @given(st.binary(min_size=4, max_size=4))
 def test_float32_text_is_shortest_and_exact(octets):
-    value = axdr.float32_value(octets)
+    value = data.float32_value(octets)
     assert cosem.encode_data(value)[1:] == octets
     (exact,) = struct.unpack(">f", octets)
     if not math.isnan(exact) and not math.isinf(exact):
