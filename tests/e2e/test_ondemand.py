@@ -27,9 +27,9 @@ DISCONNECT_STATE = (70, "0.0.96.3.10.255", 2)
 @pytest.fixture(params=["wrapper-hls-gmac", "hdlc-low"])
 async def setup(request):
     transport, security = request.param.split("-", 1)
-    async with MeterFleet(count=2, transport=transport, security=security) as fleet:
-        async with running_gateway(fleet.meters) as gateway:
-            yield fleet, gateway
+    fleet = MeterFleet(count=2, transport=transport, security=security)
+    async with fleet, running_gateway(fleet.meters) as gateway:
+        yield fleet, gateway
 
 
 def quarter_floor(moment: datetime) -> datetime:

@@ -14,9 +14,9 @@ from tests.support.soap import device_access, envelope, time_sync_xml
 
 @pytest.fixture
 async def setup():
-    async with MeterFleet(count=1, transport="wrapper", security="hls-gmac") as fleet:
-        async with running_gateway(fleet.meters) as gateway:
-            yield fleet[0], gateway
+    fleet = MeterFleet(count=1, transport="wrapper", security="hls-gmac")
+    async with fleet, running_gateway(fleet.meters) as gateway:
+        yield fleet[0], gateway
 
 
 async def sync(gateway, title, **limits):
