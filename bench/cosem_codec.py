@@ -2,6 +2,9 @@
 structure {date-time octet-string, double-long-unsigned}) and a small get-request, each
 through bytes -> object -> XML -> object -> bytes. Prints the median of several runs in ms.
 
+For scale it also times a bare lxml walk that builds / reads the same Data tree without
+xsdata (a reference for what a Data fast path could reach; the codec does not use it).
+
     python bench/cosem_codec.py [--rows 2880] [--repeat 7]
 """
 
@@ -16,8 +19,34 @@ from datetime import UTC, datetime, timedelta
 from lxml import etree
 
 from cas import cosem
+from cas.cosem import tags
 from cas.cosem import xml as cosem_xml
 from generated import cosem as m
+
+_NAMES = {cls: f"{{{cosem.COSEM_NS}}}{name}" for cls, name in tags.DATA_NAME.items()}
+_CLASSES = {name: cls for cls, name in _NAMES.items()}
+
+
+def reference_build(parent: etree._Element, kind: object) -> None:
+    """Append a Data kind as XML with plain lxml (integers and octet strings only)."""
+    cls = type(kind)
+    element = etree.SubElement(parent, _NAMES[cls])
+    if cls is m.Array or cls is m.Structure:
+        for item in kind.choice:
+            reference_build(element, item)
+    elif cls is m.OctetString:
+        element.text = kind.value.hex().upper()
+    else:
+        element.text = str(kind.value)
+
+
+def reference_read(element: etree._Element) -> object:
+    cls = _CLASSES[element.tag]
+    if cls is m.Array or cls is m.Structure:
+        return cls(choice=[reference_read(child) for child in element])
+    if cls is m.OctetString:
+        return cls(value=bytes.fromhex(element.text))
+    return cls(value=int(element.text))
 
 
 def load_profile_response(rows: int) -> bytes:
@@ -61,6 +90,9 @@ def run(label: str, data: bytes, repeat: int) -> None:
     from_xml_ms, _ = timed(lambda: cosem.apdu_from_xml(text), repeat)
     encode_ms, again = timed(lambda: cosem.encode_apdu(back), repeat)
     assert again == data, "round trip changed the bytes"
+    serializer, binder = cosem_xml._serializer(), cosem_xml._xml_parser()
+    xsdata_out_ms, _ = timed(lambda: serializer.render(apdu), repeat)
+    xsdata_in_ms, _ = timed(lambda: binder.parse(parsed, type(apdu)), repeat)
     print(f"{label}: {len(data)} bytes, XML {len(text)} chars")
     print(f"  bytes -> object          {decode_ms:9.3f} ms")
     print(f"  object -> element        {element_ms:9.3f} ms   (xsdata TreeSerializer + check)")
@@ -70,6 +102,21 @@ def run(label: str, data: bytes, repeat: int) -> None:
     print(f"  element -> object        {from_element_ms:9.3f} ms   (validate + xsdata + check)")
     print(f"  XML text -> object       {from_xml_ms:9.3f} ms")
     print(f"  object -> bytes          {encode_ms:9.3f} ms")
+    print(f"  of which xsdata: serializer {xsdata_out_ms:.3f} ms, binding {xsdata_in_ms:.3f} ms")
+
+
+def reference(apdu: object, repeat: int) -> None:
+    kind = apdu.choice.result.data_or_data_access_result.choice
+    build_ms, element = timed(lambda: _reference_element(kind), repeat)
+    read_ms, back = timed(lambda: reference_read(element[0]), repeat)
+    assert back == kind
+    print(f"  reference, lxml without xsdata: build {build_ms:.3f} ms, read {read_ms:.3f} ms")
+
+
+def _reference_element(kind: object) -> etree._Element:
+    root = etree.Element(f"{{{cosem.COSEM_NS}}}data")
+    reference_build(root, kind)
+    return root
 
 
 def main() -> None:
@@ -79,9 +126,9 @@ def main() -> None:
     args = parser.parse_args()
     small = cosem.encode_apdu(cosem.get_request(8, "0.0.1.0.0.255", 2))
     run("get-request-normal (clock)", small, max(args.repeat, 50))
-    run(
-        f"get-response, {args.rows}-row load profile", load_profile_response(args.rows), args.repeat
-    )
+    profile = load_profile_response(args.rows)
+    run(f"get-response, {args.rows}-row load profile", profile, args.repeat)
+    reference(cosem.decode_apdu(profile), args.repeat)
 
 
 if __name__ == "__main__":
