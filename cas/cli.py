@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("cas.simulator.command", "run simulated DLMS/COSEM meters"),
     "read": ("cas.dlms.command", "read one attribute of a meter and print COSEM XML"),
     "serve": ("cas.api.command", "run the CAS web service (SOAP) in front of the meters"),
+    "demo": ("cas.demo", "simulated meters + the gateway, with an example request"),
 }
 
 

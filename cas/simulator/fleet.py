@@ -294,10 +294,15 @@ class MeterFleet:
 
     def describe(self) -> str:
         ports = [m.port for m in self.simulated]
-        span = f"{ports[0]}" if len(ports) == 1 else f"{ports[0]}..{ports[-1]}"
+        where = (
+            f"{self.host}:{ports[0]}" if len(ports) == 1 else f"{self.host}:{ports[0]}..{ports[-1]}"
+        )
         if len(ports) > 1 and ports != list(range(ports[0], ports[0] + len(ports))):
-            span = ",".join(map(str, ports)) if len(ports) <= 8 else f"{len(ports)} ports"
+            listed = ",".join(map(str, ports))
+            where = (
+                f"{self.host}:{listed}" if len(ports) <= 8 else f"{self.host} ({len(ports)} ports)"
+            )
         return (
-            f"serving {len(self)} simulated meter(s) on {self.host}:{span} "
+            f"serving {len(self)} simulated meter(s) on {where} "
             f"(transport {self.transport}, security {self.security}, seed {self.seed})"
         )
