@@ -1999,7 +1999,7 @@ class Aare:
         metadata={
             "name": "application-context-name",
             "type": "Element",
-            "pattern": r"[0-2](\.(0|[1-9][0-9]*))+",
+            "pattern": r"[0-2](\.(0|[1-9][0-9]{0,18}))+",
         }
     )
     result: AssociationResult | int = field(
@@ -2056,7 +2056,7 @@ class Aare:
         metadata={
             "name": "mechanism-name",
             "type": "Element",
-            "pattern": r"[0-2](\.(0|[1-9][0-9]*))+",
+            "pattern": r"[0-2](\.(0|[1-9][0-9]{0,18}))+",
         },
     )
     responding_authentication_value: None | AuthenticationValue = field(
@@ -2101,7 +2101,7 @@ class Aarq:
         metadata={
             "name": "application-context-name",
             "type": "Element",
-            "pattern": r"[0-2](\.(0|[1-9][0-9]*))+",
+            "pattern": r"[0-2](\.(0|[1-9][0-9]{0,18}))+",
         }
     )
     called_ap_title: None | bytes = field(
@@ -2177,7 +2177,7 @@ class Aarq:
         metadata={
             "name": "mechanism-name",
             "type": "Element",
-            "pattern": r"[0-2](\.(0|[1-9][0-9]*))+",
+            "pattern": r"[0-2](\.(0|[1-9][0-9]{0,18}))+",
         },
     )
     calling_authentication_value: None | AuthenticationValue = field(

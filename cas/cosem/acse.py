@@ -103,21 +103,26 @@ def _bits_octets(text: Any) -> bytes:
     return bytes((unused,)) + body
 
 
-_OID = re.compile(r"[0-2](\.(0|[1-9][0-9]*))+\Z")
+_OID = re.compile(r"[0-2](\.(0|[1-9][0-9]{0,18}))+\Z")
+_MAX_ARC_OCTETS = 9  # 63 bits per arc
 
 
 def _oid_from(raw: bytes, pos: int, what: str) -> str:
     arcs: list[int] = []
     value = 0
+    size = 0
     if not raw or raw[-1] & 0x80:
-        raise CosemDecodeError(pos, f"{what}: bad OBJECT IDENTIFIER")
+        raise CosemDecodeError(pos, f"{what}: bad encoding")
     for octet in raw:
-        if value == 0 and octet == 0x80:
-            raise CosemDecodeError(pos, f"{what}: non-minimal OBJECT IDENTIFIER arc")
+        if size == 0 and octet == 0x80:
+            raise CosemDecodeError(pos, f"{what}: non-minimal arc")
+        size += 1
+        if size > _MAX_ARC_OCTETS:  # keeps decoding linear: no unbounded big integers
+            raise CosemDecodeError(pos, f"{what}: arc too long")
         value = (value << 7) | (octet & 0x7F)
         if not octet & 0x80:
             arcs.append(value)
-            value = 0
+            value = size = 0
     first = arcs[0]
     head = [min(first // 40, 2), first - 40 * min(first // 40, 2)]
     return ".".join(str(arc) for arc in head + arcs[1:])
@@ -127,10 +132,11 @@ def _oid_octets(text: Any) -> bytes:
     if not isinstance(text, str) or not _OID.match(text):
         raise CosemEncodeError(f"an OBJECT IDENTIFIER like 2.16.756.5.8.1.1 expected, got {text!r}")
     arcs = [int(arc) for arc in text.split(".")]
-    if arcs[0] < 2 and arcs[1] >= 40:
-        raise CosemEncodeError(f"bad OBJECT IDENTIFIER {text}")
+    arcs[:2] = [40 * arcs[0] + arcs[1]] if arcs[0] == 2 or arcs[1] < 40 else [-1]
+    if any(not 0 <= arc < 1 << 63 for arc in arcs):
+        raise CosemEncodeError(f"bad OBJECT IDENTIFIER {text} (arcs below 2**63)")
     out = bytearray()
-    for arc in [40 * arcs[0] + arcs[1], *arcs[2:]]:
+    for arc in arcs:
         chunk = [arc & 0x7F]
         arc >>= 7
         while arc:

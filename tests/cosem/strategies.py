@@ -380,7 +380,7 @@ confirmed_service_errors = st.builds(
 
 # -- ACSE ------------------------------------------------------------------------------------
 
-oids = st.lists(st.integers(0, 2**32), min_size=1, max_size=6).flatmap(
+oids = st.lists(st.integers(0, 2**32) | st.integers(0, 2**63 - 81), min_size=1, max_size=6).flatmap(
     lambda rest: st.tuples(st.integers(0, 2), st.integers(0, 39)).map(
         lambda head: ".".join(str(arc) for arc in (*head, *rest))
     )

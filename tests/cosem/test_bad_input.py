@@ -76,6 +76,7 @@ def test_trailing_octets_are_refused_at_their_offset(raw):
         (_hex("62 06 80 01 00 80 01 00"), 5, "out of order or repeated"),
         (_hex("62 03 81 01 00"), 2, "unknown rlrq component 0x81"),
         (_hex("62 05 80 01 00"), 0, "exceeds"),
+        (_hex("60 0E A1 0C 06 0A 81 81 81 81 81 81 81 81 81 01"), 6, "arc too long"),
     ],
 )
 def test_bad_encodings_name_the_offset(raw, offset, reason):

@@ -213,6 +213,18 @@ def _refusal(text: str) -> cosem.CosemXmlError:
             "12 octets",
         ),
         (
+            f'<aarq xmlns="{NS}"><application-context-name>2.16.{"9" * 30}'
+            "</application-context-name></aarq>",
+            "/aarq/application-context-name",
+            "pattern",
+        ),
+        (
+            f'<aarq xmlns="{NS}"><application-context-name>2.9999999999999999999'
+            "</application-context-name></aarq>",
+            "/aarq/application-context-name",
+            "arcs below 2**63",
+        ),
+        (
             f'<set-response xmlns="{NS}"><set-response-normal>'
             "<invoke-id-and-priority>1</invoke-id-and-priority><result>no-such-result</result>"
             "</set-response-normal></set-response>",
