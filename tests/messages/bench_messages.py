@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parents[1]))  # tests/, for the messages package
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
 from cas.messages import build_response, parse_request, render_response
 from cas.messages.binding import bind, to_xml, xsdata_bind, xsdata_xml
@@ -26,7 +26,7 @@ from cas.messages.soap import open_envelope
 from cas.messages.validation import validate
 from cas.messages.xml_parsing import parse_xml
 from generated.message import RequestMessage
-from messages.samples import clock_result, soap_request
+from tests.messages.samples import clock_result, soap_request
 
 
 def measure(label: str, function, rounds: int) -> float:

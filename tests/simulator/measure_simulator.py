@@ -22,13 +22,13 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
 from gurux_dlms.objects import GXDLMSClock
 
 from cas.simulator import MeterFleet
 from cas.simulator.process import FleetProcess
-from simulator.gurux_client import GuruxClient
+from tests.simulator.gurux_client import GuruxClient
 
 CLOCK = GXDLMSClock("0.0.1.0.0.255")
 
