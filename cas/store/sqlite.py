@@ -1,0 +1,715 @@
+"""The embedded store: one SQLite file, one node (the default; no setup).
+
+One connection in one worker thread, one transaction per operation. WAL journal with
+``synchronous=NORMAL``: a committed transaction survives a crash of the process; invocation
+counters are committed with ``synchronous=FULL`` (they must survive a power loss too, since a
+reused counter breaks AES-GCM). Claims carry a random token; completing a task checks it, so
+a worker that lost its lease cannot store anything. Per-meter locks live in memory: a single
+node has a single process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from cas.dlms.counters import FIRST_COUNTER
+from cas.dlms.errors import SecurityError
+from cas.dlms.gcm import MAX_INVOCATION_COUNTER
+from cas.store.model import (
+    Iteration,
+    IterationStatus,
+    OutboxMessage,
+    Resource,
+    ResourceStatus,
+    StoredResult,
+    Task,
+)
+from cas.store.records import (
+    epoch,
+    iteration_from_dict,
+    iteration_to_dict,
+    moment,
+    outbox_from_dict,
+    outbox_to_dict,
+    resource_change,
+    resource_from_dict,
+    resource_to_dict,
+    task_from_dict,
+    task_to_dict,
+)
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS resources (
+    id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    fields TEXT NOT NULL,
+    request BLOB NOT NULL,
+    due REAL,
+    claim_owner TEXT,
+    claim_until REAL
+);
+CREATE INDEX IF NOT EXISTS resources_due ON resources (due) WHERE due IS NOT NULL;
+CREATE TABLE IF NOT EXISTS iterations (
+    resource_id TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    fields TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started REAL NOT NULL,
+    PRIMARY KEY (resource_id, number)
+);
+CREATE TABLE IF NOT EXISTS tasks (
+    key TEXT PRIMARY KEY,
+    resource_id TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    due REAL NOT NULL,
+    not_before REAL,
+    owner TEXT,
+    lease_until REAL,
+    token TEXT
+);
+CREATE INDEX IF NOT EXISTS tasks_order ON tasks (priority DESC, due, key);
+CREATE INDEX IF NOT EXISTS tasks_resource ON tasks (resource_id);
+CREATE TABLE IF NOT EXISTS results (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    resource_id TEXT NOT NULL,
+    iteration INTEGER NOT NULL,
+    device_id TEXT NOT NULL,
+    access_index INTEGER NOT NULL,
+    captured REAL NOT NULL,
+    ok INTEGER NOT NULL,
+    xml BLOB NOT NULL,
+    request_key TEXT
+);
+CREATE INDEX IF NOT EXISTS results_resource ON results (resource_id, seq);
+CREATE INDEX IF NOT EXISTS results_cache ON results (device_id, request_key, captured)
+    WHERE ok = 1 AND request_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL UNIQUE,
+    fields TEXT NOT NULL,
+    body BLOB NOT NULL,
+    created REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    next_attempt REAL,
+    owner TEXT,
+    lease_until REAL,
+    token TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, created, seq);
+CREATE TABLE IF NOT EXISTS invocation_counters (
+    system_title TEXT PRIMARY KEY,
+    next_own INTEGER NOT NULL,
+    last_received INTEGER
+);
+"""
+
+
+class SqliteStore:
+    """``await SqliteStore.open("cas.db")``; every method runs in the store's own thread."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cas-sqlite")
+        self._db: sqlite3.Connection | None = None
+        self._meter_locks: dict[str, tuple[str, float]] = {}
+
+    @classmethod
+    async def open(cls, path: str | os.PathLike[str]) -> SqliteStore:
+        store = cls(os.fspath(path))
+        await store._run(store._connect)
+        return store
+
+    def _connect(self) -> None:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=5000")
+        db.executescript(SCHEMA)
+        self._db = db
+
+    async def _run(self, function: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, function, *args)
+
+    async def _transaction(self, function: Callable[..., T], *args: Any) -> T:
+        return await self._run(self._in_transaction, function, *args)
+
+    def _in_transaction(self, function: Callable[..., T], *args: Any) -> T:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            outcome = function(db, *args)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return outcome
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._run(self._db.close)
+            self._db = None
+        self._executor.shutdown(wait=True)
+
+    # --- resources -------------------------------------------------------------------------
+
+    async def create_resource(self, resource: Resource, first_due: datetime | None) -> None:
+        def insert(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO resources (id, created, fields, request, due) VALUES (?, ?, ?, ?, ?)",
+                (
+                    resource.id,
+                    epoch(resource.created),
+                    json.dumps(resource_to_dict(resource)),
+                    resource.request,
+                    epoch(first_due),
+                ),
+            )
+
+        await self._transaction(insert)
+
+    async def get_resource(self, resource_id: str) -> Resource | None:
+        def select(db: sqlite3.Connection) -> Resource | None:
+            row = db.execute(
+                "SELECT fields, request FROM resources WHERE id = ?", (resource_id,)
+            ).fetchone()
+            return resource_from_dict(json.loads(row[0]), row[1]) if row else None
+
+        return await self._run(select, self._db)
+
+    async def list_resources(self) -> list[Resource]:
+        def select(db: sqlite3.Connection) -> list[Resource]:
+            rows = db.execute(
+                "SELECT fields, request FROM resources ORDER BY created, id"
+            ).fetchall()
+            return [resource_from_dict(json.loads(f), r) for f, r in rows]
+
+        return await self._run(select, self._db)
+
+    async def update_resource(
+        self,
+        resource_id: str,
+        changes: Mapping[str, Any],
+        *,
+        unless_status: Iterable[ResourceStatus] = (),
+    ) -> Resource | None:
+        stored = {name: resource_change(name, value) for name, value in changes.items()}
+        blocked = {str(status) for status in unless_status}
+
+        def update(db: sqlite3.Connection) -> Resource | None:
+            row = db.execute(
+                "SELECT fields, request FROM resources WHERE id = ?", (resource_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            fields = json.loads(row[0])
+            if fields["status"] in blocked:
+                return None
+            fields.update(stored)
+            db.execute(
+                "UPDATE resources SET fields = ? WHERE id = ?", (json.dumps(fields), resource_id)
+            )
+            return resource_from_dict(fields, row[1])
+
+        return await self._transaction(update)
+
+    async def delete_resource(self, resource_id: str) -> bool:
+        def delete(db: sqlite3.Connection) -> bool:
+            gone = db.execute("DELETE FROM resources WHERE id = ?", (resource_id,)).rowcount
+            for table in ("iterations", "tasks", "results"):
+                db.execute(f"DELETE FROM {table} WHERE resource_id = ?", (resource_id,))
+            return gone > 0
+
+        return await self._transaction(delete)
+
+    # --- schedule ----------------------------------------------------------------------------
+
+    async def claim_due(
+        self, now: datetime, limit: int, owner: str, lease: float
+    ) -> list[tuple[str, datetime]]:
+        at, until = epoch(now), epoch(now + timedelta(seconds=lease))
+
+        def claim(db: sqlite3.Connection) -> list[tuple[str, datetime]]:
+            rows = db.execute(
+                "SELECT id, due FROM resources WHERE due IS NOT NULL AND due <= ?"
+                " AND (claim_owner IS NULL OR claim_until < ?) ORDER BY due, id LIMIT ?",
+                (at, at, limit),
+            ).fetchall()
+            db.executemany(
+                "UPDATE resources SET claim_owner = ?, claim_until = ? WHERE id = ?",
+                [(owner, until, rid) for rid, _ in rows],
+            )
+            return [(rid, moment(due)) for rid, due in rows]
+
+        return await self._transaction(claim)
+
+    async def reschedule(self, resource_id: str, due: datetime | None) -> None:
+        def update(db: sqlite3.Connection) -> None:
+            db.execute(
+                "UPDATE resources SET due = ?, claim_owner = NULL, claim_until = NULL WHERE id = ?",
+                (epoch(due), resource_id),
+            )
+
+        await self._transaction(update)
+
+    async def next_due(self) -> datetime | None:
+        def select(db: sqlite3.Connection) -> datetime | None:
+            (due,) = db.execute(
+                "SELECT MIN(due) FROM resources WHERE due IS NOT NULL AND claim_owner IS NULL"
+            ).fetchone()
+            return moment(due)
+
+        return await self._run(select, self._db)
+
+    # --- iterations and tasks ------------------------------------------------------------------
+
+    async def start_iteration(self, iteration: Iteration, tasks: Sequence[Task]) -> bool:
+        def insert(db: sqlite3.Connection) -> bool:
+            try:
+                db.execute(
+                    "INSERT INTO iterations (resource_id, number, fields, status, started)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        iteration.resource_id,
+                        iteration.number,
+                        json.dumps(iteration_to_dict(iteration)),
+                        str(iteration.status),
+                        epoch(iteration.started),
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                return False
+            db.executemany(
+                "INSERT OR IGNORE INTO tasks (key, resource_id, fields, priority, due, not_before)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        task.key,
+                        task.resource_id,
+                        json.dumps(task_to_dict(task)),
+                        task.priority,
+                        epoch(task.due),
+                        epoch(task.not_before),
+                    )
+                    for task in tasks
+                ],
+            )
+            return True
+
+        return await self._transaction(insert)
+
+    async def get_iteration(self, resource_id: str, number: int) -> Iteration | None:
+        def select(db: sqlite3.Connection) -> Iteration | None:
+            row = db.execute(
+                "SELECT fields FROM iterations WHERE resource_id = ? AND number = ?",
+                (resource_id, number),
+            ).fetchone()
+            return iteration_from_dict(json.loads(row[0])) if row else None
+
+        return await self._run(select, self._db)
+
+    async def iterations(self, resource_id: str) -> list[Iteration]:
+        def select(db: sqlite3.Connection) -> list[Iteration]:
+            rows = db.execute(
+                "SELECT fields FROM iterations WHERE resource_id = ? ORDER BY number",
+                (resource_id,),
+            ).fetchall()
+            return [iteration_from_dict(json.loads(row[0])) for row in rows]
+
+        return await self._run(select, self._db)
+
+    async def claim_tasks(self, owner: str, now: datetime, limit: int, lease: float) -> list[Task]:
+        at, until = epoch(now), epoch(now + timedelta(seconds=lease))
+
+        def claim(db: sqlite3.Connection) -> list[Task]:
+            rows = db.execute(
+                "SELECT key, fields, owner FROM tasks"
+                " WHERE (not_before IS NULL OR not_before <= ?)"
+                " AND (owner IS NULL OR lease_until < ?)"
+                " ORDER BY priority DESC, due, key LIMIT ?",
+                (at, at, limit),
+            ).fetchall()
+            claimed = []
+            for key, fields, previous_owner in rows:
+                token = uuid.uuid4().hex
+                db.execute(
+                    "UPDATE tasks SET owner = ?, lease_until = ?, token = ? WHERE key = ?",
+                    (owner, until, token, key),
+                )
+                claimed.append(
+                    task_from_dict(
+                        json.loads(fields), recovered=previous_owner is not None, token=token
+                    )
+                )
+            return claimed
+
+        return await self._transaction(claim)
+
+    async def extend_lease(self, task: Task, owner: str, until: datetime) -> bool:
+
+        def extend(db: sqlite3.Connection) -> bool:
+            return (
+                db.execute(
+                    "UPDATE tasks SET lease_until = ? WHERE key = ? AND owner = ? AND token = ?",
+                    (epoch(until), task.key, owner, task.lease_token),
+                ).rowcount
+                > 0
+            )
+
+        return await self._transaction(extend)
+
+    async def retry_task(self, task: Task, not_before: datetime) -> None:
+        def update(db: sqlite3.Connection) -> None:
+            row = db.execute(
+                "SELECT fields FROM tasks WHERE key = ? AND token = ?",
+                (task.key, task.lease_token),
+            ).fetchone()
+            if row is None:
+                return
+            fields = json.loads(row[0])
+            fields["attempt"] = task.attempt + 1
+            fields["not_before"] = epoch(not_before)
+            db.execute(
+                "UPDATE tasks SET fields = ?, not_before = ?, owner = NULL, lease_until = NULL,"
+                " token = NULL WHERE key = ?",
+                (json.dumps(fields), epoch(not_before), task.key),
+            )
+
+        await self._transaction(update)
+
+    async def complete_task(
+        self, task: Task, owner: str, results: Sequence[StoredResult]
+    ) -> Iteration | None:
+        def complete(db: sqlite3.Connection) -> Iteration | None:
+            gone = db.execute(
+                "DELETE FROM tasks WHERE key = ? AND owner = ? AND token = ?",
+                (task.key, owner, task.lease_token),
+            ).rowcount
+            if not gone:
+                return None
+            _insert_results(db, results)
+            row = db.execute(
+                "SELECT fields FROM iterations WHERE resource_id = ? AND number = ?",
+                (task.resource_id, task.iteration),
+            ).fetchone()
+            if row is None:
+                return None
+            fields = json.loads(row[0])
+            fields["tasks_done"] += 1
+            fields["results_ok"] += sum(1 for r in results if r.ok)
+            fields["results_failed"] += sum(1 for r in results if not r.ok)
+            db.execute(
+                "UPDATE iterations SET fields = ? WHERE resource_id = ? AND number = ?",
+                (json.dumps(fields), task.resource_id, task.iteration),
+            )
+            return iteration_from_dict(fields)
+
+        return await self._transaction(complete)
+
+    async def finish_iteration(
+        self, resource_id: str, number: int, status: IterationStatus, finished: datetime
+    ) -> bool:
+        def finish(db: sqlite3.Connection) -> bool:
+            row = db.execute(
+                "SELECT fields FROM iterations WHERE resource_id = ? AND number = ? AND status = ?",
+                (resource_id, number, str(IterationStatus.EXECUTING)),
+            ).fetchone()
+            if row is None:
+                return False
+            fields = json.loads(row[0])
+            fields["status"] = str(status)
+            fields["finished"] = epoch(finished)
+            db.execute(
+                "UPDATE iterations SET fields = ?, status = ? WHERE resource_id = ? AND number = ?",
+                (json.dumps(fields), str(status), resource_id, number),
+            )
+            return True
+
+        return await self._transaction(finish)
+
+    async def cancel_tasks(self, resource_id: str) -> int:
+        def cancel(db: sqlite3.Connection) -> int:
+            (queued,) = db.execute(
+                "SELECT COUNT(*) FROM tasks WHERE resource_id = ? AND owner IS NULL",
+                (resource_id,),
+            ).fetchone()
+            db.execute("DELETE FROM tasks WHERE resource_id = ?", (resource_id,))
+            return queued
+
+        return await self._transaction(cancel)
+
+    async def unfinished_iterations(self, older_than: datetime) -> list[Iteration]:
+        def select(db: sqlite3.Connection) -> list[Iteration]:
+            rows = db.execute(
+                "SELECT fields FROM iterations WHERE status = ? AND started < ?",
+                (str(IterationStatus.EXECUTING), epoch(older_than)),
+            ).fetchall()
+            found = [iteration_from_dict(json.loads(row[0])) for row in rows]
+            return [iteration for iteration in found if iteration.complete]
+
+        return await self._run(select, self._db)
+
+    # --- results --------------------------------------------------------------------------
+
+    async def put_results(self, results: Sequence[StoredResult]) -> None:
+        await self._transaction(_insert_results, results)
+
+    async def results(
+        self,
+        resource_id: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        devices: Sequence[str] | None = None,
+        iteration: int | None = None,
+        latest_only: bool = False,
+        after: int = 0,
+        limit: int | None = None,
+    ) -> list[StoredResult]:
+        where = ["resource_id = ?"]
+        params: list[Any] = [resource_id]
+        if start is not None:
+            where.append("captured >= ?")
+            params.append(epoch(start))
+        if end is not None:
+            where.append("captured <= ?")
+            params.append(epoch(end))
+        if devices is not None:
+            where.append(f"device_id IN ({','.join('?' * len(devices))})")
+            params.extend(devices)
+        if iteration is not None:
+            where.append("iteration = ?")
+            params.append(iteration)
+        condition = " AND ".join(where)
+        if latest_only:
+            condition = (
+                f"seq IN (SELECT MAX(seq) FROM results WHERE {condition} AND ok = 1"
+                " GROUP BY device_id, access_index)"
+            )
+        query = f"SELECT {_RESULT_COLUMNS} FROM results WHERE {condition} AND seq > ? ORDER BY seq"
+        params.append(after)
+        if limit is not None:
+            query += " LIMIT ?"
+            params.append(limit)
+
+        def select(db: sqlite3.Connection) -> list[StoredResult]:
+            return [_result(row) for row in db.execute(query, params).fetchall()]
+
+        return await self._run(select, self._db)
+
+    async def cached_result(
+        self, device_id: str, request_key: str, not_older_than: datetime
+    ) -> StoredResult | None:
+        def select(db: sqlite3.Connection) -> StoredResult | None:
+            row = db.execute(
+                f"SELECT {_RESULT_COLUMNS} FROM results WHERE device_id = ? AND request_key = ?"
+                " AND ok = 1 AND captured >= ? ORDER BY captured DESC, seq DESC LIMIT 1",
+                (device_id, request_key, epoch(not_older_than)),
+            ).fetchone()
+            return _result(row) if row else None
+
+        return await self._run(select, self._db)
+
+    # --- outbox ------------------------------------------------------------------------------
+
+    async def outbox_put(self, messages: Sequence[OutboxMessage]) -> None:
+        def insert(db: sqlite3.Connection) -> None:
+            db.executemany(
+                "INSERT OR IGNORE INTO outbox (message_id, fields, body, created, next_attempt)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (
+                        m.message_id,
+                        json.dumps(outbox_to_dict(m)),
+                        m.body,
+                        epoch(m.created),
+                        epoch(m.next_attempt),
+                    )
+                    for m in messages
+                ],
+            )
+
+        await self._transaction(insert)
+
+    async def outbox_claim(
+        self, owner: str, now: datetime, limit: int, lease: float
+    ) -> list[OutboxMessage]:
+        at, until = epoch(now), epoch(now + timedelta(seconds=lease))
+
+        def claim(db: sqlite3.Connection) -> list[OutboxMessage]:
+            rows = db.execute(
+                "SELECT message_id, fields, body FROM outbox WHERE state = 'pending'"
+                " AND (next_attempt IS NULL OR next_attempt <= ?)"
+                " AND (owner IS NULL OR lease_until < ?) ORDER BY created, seq LIMIT ?",
+                (at, at, limit),
+            ).fetchall()
+            claimed = []
+            for message_id, fields, body in rows:
+                token = uuid.uuid4().hex
+                db.execute(
+                    "UPDATE outbox SET owner = ?, lease_until = ?, token = ? WHERE message_id = ?",
+                    (owner, until, token, message_id),
+                )
+                claimed.append(outbox_from_dict(json.loads(fields), body, token))
+            return claimed
+
+        return await self._transaction(claim)
+
+    async def outbox_delivered(self, message: OutboxMessage) -> None:
+        def delete(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM outbox WHERE message_id = ?", (message.message_id,))
+
+        await self._transaction(delete)
+
+    async def outbox_retry(
+        self, message: OutboxMessage, next_attempt: datetime, error: str
+    ) -> None:
+        def update(db: sqlite3.Connection) -> None:
+            row = db.execute(
+                "SELECT fields FROM outbox WHERE message_id = ?", (message.message_id,)
+            ).fetchone()
+            if row is None:
+                return
+            fields = json.loads(row[0])
+            fields["attempts"] += 1
+            fields["next_attempt"] = epoch(next_attempt)
+            fields["last_error"] = error
+            db.execute(
+                "UPDATE outbox SET fields = ?, next_attempt = ?, owner = NULL, lease_until = NULL,"
+                " token = NULL WHERE message_id = ?",
+                (json.dumps(fields), epoch(next_attempt), message.message_id),
+            )
+
+        await self._transaction(update)
+
+    async def outbox_dead(self, message: OutboxMessage, error: str) -> None:
+        def update(db: sqlite3.Connection) -> None:
+            row = db.execute(
+                "SELECT fields FROM outbox WHERE message_id = ?", (message.message_id,)
+            ).fetchone()
+            if row is None:
+                return
+            fields = json.loads(row[0])
+            fields["last_error"] = error
+            db.execute(
+                "UPDATE outbox SET state = 'dead', fields = ?, owner = NULL WHERE message_id = ?",
+                (json.dumps(fields), message.message_id),
+            )
+
+        await self._transaction(update)
+
+    async def outbox_pending(self) -> int:
+        def count(db: sqlite3.Connection) -> int:
+            return db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+
+        return await self._run(count, self._db)
+
+    # --- per-meter locks (one node: in memory) ------------------------------------------------
+
+    async def acquire_meter(self, system_title: str, owner: str, ttl: float) -> bool:
+        held = self._meter_locks.get(system_title)
+        now = time.monotonic()
+        if held is not None and held[0] != owner and held[1] > now:
+            return False
+        self._meter_locks[system_title] = (owner, now + ttl)
+        return True
+
+    async def release_meter(self, system_title: str, owner: str) -> None:
+        held = self._meter_locks.get(system_title)
+        if held is not None and held[0] == owner:
+            del self._meter_locks[system_title]
+
+    # --- invocation counters ------------------------------------------------------------------
+
+    async def reserve(self, system_title: str, count: int) -> int:
+        if count < 1:
+            raise ValueError("reserve at least one counter")
+
+        def reserve(db: sqlite3.Connection) -> int:
+            row = db.execute(
+                "SELECT next_own FROM invocation_counters WHERE system_title = ?",
+                (system_title,),
+            ).fetchone()
+            first = row[0] if row else FIRST_COUNTER
+            if first + count - 1 > MAX_INVOCATION_COUNTER:
+                raise SecurityError(
+                    "the gateway's invocation counter for this meter is exhausted: rekey"
+                )
+            db.execute(
+                "INSERT INTO invocation_counters (system_title, next_own) VALUES (?, ?)"
+                " ON CONFLICT(system_title) DO UPDATE SET next_own = excluded.next_own",
+                (system_title, first + count),
+            )
+            return first
+
+        def durable(db: sqlite3.Connection) -> int:
+            db.execute("PRAGMA synchronous=FULL")
+            try:
+                return self._in_transaction(reserve)
+            finally:
+                db.execute("PRAGMA synchronous=NORMAL")
+
+        return await self._run(durable, self._db)
+
+    async def last_received(self, system_title: str) -> int | None:
+        def select(db: sqlite3.Connection) -> int | None:
+            row = db.execute(
+                "SELECT last_received FROM invocation_counters WHERE system_title = ?",
+                (system_title,),
+            ).fetchone()
+            return row[0] if row else None
+
+        return await self._run(select, self._db)
+
+    async def record_received(self, system_title: str, counter: int) -> None:
+        def update(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO invocation_counters (system_title, next_own, last_received)"
+                " VALUES (?, ?, ?) ON CONFLICT(system_title) DO UPDATE SET last_received ="
+                " MAX(COALESCE(last_received, -1), excluded.last_received)",
+                (system_title, FIRST_COUNTER, counter),
+            )
+
+        await self._transaction(update)
+
+
+_RESULT_COLUMNS = (
+    "resource_id, iteration, device_id, access_index, captured, ok, xml, request_key, seq"
+)
+
+
+def _result(row: tuple) -> StoredResult:
+    rid, number, device, index, captured, ok, xml, key, seq = row
+    return StoredResult(rid, number, device, index, moment(captured), bool(ok), xml, key, seq)
+
+
+def _insert_results(db: sqlite3.Connection, results: Sequence[StoredResult]) -> None:
+    db.executemany(
+        "INSERT INTO results (resource_id, iteration, device_id, access_index, captured, ok, xml,"
+        " request_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                r.resource_id,
+                r.iteration,
+                r.device_id,
+                r.access_index,
+                epoch(r.captured),
+                int(r.ok),
+                r.xml,
+                r.request_key,
+            )
+            for r in results
+        ],
+    )
