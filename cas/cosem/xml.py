@@ -1,13 +1,15 @@
-"""COSEM XML <-> generated classes, through xsdata.
+"""COSEM XML <-> generated classes, through :mod:`cas.xmlbind`.
 
 Reading: a hardened lxml parse (no DTD, no entities, no network, no huge trees, DOCTYPE
 refused), then validation against schemas/cosem.xsd (unknown/missing elements, lexical
-forms, ranges, lengths), then xsdata binding, then an encoding check (what XSD 1.0 cannot
-say: float32 range, NaN bits, visible-string text, nesting depth, ...). Every failure is a
-CosemXmlError with the path of the offending element.
+forms, ranges, lengths), then binding (xmlbind's fast reader, xsdata's parser as its
+fallback), then an encoding check (what XSD 1.0 cannot say: float32 range, NaN bits,
+visible-string text, nesting depth, ...). Every failure is a CosemXmlError with the path of
+the offending element.
 
 Writing: the object is encode-checked first (so no XML is produced that could not become
-bytes), then serialized by xsdata's lxml tree serializer.
+bytes), then written by xmlbind's fast writer (xsdata's serializer as its fallback; same
+XML either way).
 
 Elements handed in by the SOAP layer are read without being modified.
 """
@@ -17,23 +19,15 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
-from xsdata.exceptions import ParserError
-from xsdata.formats.dataclass.context import XmlContext
-from xsdata.formats.dataclass.parsers import XmlParser
-from xsdata.formats.dataclass.parsers.config import ParserConfig
-from xsdata.formats.dataclass.parsers.handlers import LxmlEventHandler
-from xsdata.formats.dataclass.serializers.config import SerializerConfig
-from xsdata.formats.dataclass.serializers.tree import TreeSerializer
-from xsdata.models.enums import EventType
 
 from cas.cosem import apdu as apdu_codec
 from cas.cosem import data
 from cas.cosem.errors import CosemEncodeError, CosemXmlError
+from cas.xmlbind import BindingError, bind, to_element
 from generated import cosem as m
 
 COSEM_NS = "http://www.dlms.com/COSEMpdu"
@@ -50,9 +44,8 @@ def schema_path() -> Path:
     return folder / "cosem.xsd"
 
 
-# -- Per-thread lxml and xsdata machinery (lxml parsers/validators are not shared) --------
+# -- Per-thread lxml machinery (lxml parsers/validators are not shared) --------------------
 
-_context = XmlContext()
 _local = threading.local()
 
 
@@ -78,48 +71,6 @@ def _hardened_parser() -> etree.XMLParser:
             collect_ids=False,
         )
     return parser
-
-
-class _TreeHandler(LxmlEventHandler):
-    """xsdata's lxml handler, reading an element without clearing it (the caller's
-    document stays intact) and skipping comments and processing instructions."""
-
-    def parse(self, source: Any, ns_map: dict[str | None, str]) -> Any:
-        return self.process_context(etree.iterwalk(source, ("start", "end")), ns_map)
-
-    def process_context(self, context: Iterable[tuple[str, Any]], ns_map: dict) -> Any:
-        parser = self.parser
-        for event, element in context:
-            tag = element.tag
-            if not isinstance(tag, str):
-                continue
-            if event == EventType.START:
-                parser.start(
-                    self.clazz, self.queue, self.objects, tag, element.attrib, element.nsmap
-                )
-            else:
-                parser.end(self.queue, self.objects, tag, element.text, None)
-        return self.objects[-1][1] if self.objects else None
-
-
-def _xml_parser() -> XmlParser:
-    parser = getattr(_local, "binder", None)
-    if parser is None:
-        parser = _local.binder = XmlParser(
-            config=ParserConfig(fail_on_unknown_properties=True, fail_on_converter_warnings=True),
-            context=_context,
-            handler=_TreeHandler,
-        )
-    return parser
-
-
-def _serializer() -> TreeSerializer:
-    serializer = getattr(_local, "serializer", None)
-    if serializer is None:
-        serializer = _local.serializer = TreeSerializer(
-            config=SerializerConfig(xml_declaration=False), context=_context
-        )
-    return serializer
 
 
 # -- Paths ---------------------------------------------------------------------------------
@@ -212,8 +163,8 @@ def apdu_from_element(element: etree._Element) -> Any:
             "a comment or processing instruction inside a value", element_path(commented, element)
         )
     try:
-        value = _xml_parser().parse(element, cls)
-    except ParserError as error:  # not expected after validation; kept typed
+        value = bind(element, cls)
+    except BindingError as error:  # not expected after validation; kept typed
         raise CosemXmlError(f"cannot bind: {error}", f"/{cls.Meta.name}") from None
     try:
         _encode(value)
@@ -258,8 +209,7 @@ def apdu_to_element(apdu: Any, *, prefix: str | None = "cos") -> etree._Element:
     if type(apdu) not in XML_CLASSES:
         raise CosemEncodeError(f"not a COSEM APDU or Data element: {type(apdu).__name__}")
     _encode(apdu)
-    tree = _serializer().render(apdu, ns_map={prefix: COSEM_NS})
-    return tree.getroot()
+    return to_element(apdu, {prefix: COSEM_NS})
 
 
 def apdu_to_xml(apdu: Any, *, pretty: bool = False, prefix: str | None = None) -> str:

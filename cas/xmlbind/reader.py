@@ -1,11 +1,11 @@
 """A fast binder from validated lxml elements to the generated dataclasses.
 
-The counterpart of :mod:`cas.messages.writer`: one plan per class from xsdata's metadata
+The counterpart of :mod:`cas.xmlbind.writer`: one plan per class from xsdata's metadata
 (child tag -> field, attribute -> field), then a direct walk of the element that converts
 text with xsdata's own converter and calls the dataclass once with all its fields. It
 expects a schema-valid element; anything its plans do not cover (xsi:type or xsi:nil,
 wildcard content, QName values, unknown children) raises :class:`Unsupported` and the
-caller binds with xsdata instead. A test checks both binders agree on every golden message.
+caller binds with xsdata instead. tests/xmlbind checks both binders agree.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from xsdata.formats.converter import converter
 from xsdata.formats.dataclass.context import XmlContext
 from xsdata.formats.dataclass.models.elements import XmlMeta, XmlVar
 
-from cas.messages.writer import Unsupported
+from cas.xmlbind.errors import Unsupported
 
 _XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
 

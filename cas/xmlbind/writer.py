@@ -1,13 +1,14 @@
 """A fast writer from the generated dataclasses straight to lxml elements.
 
 xsdata's serializer turns every node into a chain of generator events and spends ~5 us per
-element; a response page of group results has thousands. This writer walks the same
-xsdata metadata (XmlContext) once per class into a small plan, then builds the lxml tree
-with direct SubElement calls, encoding values with xsdata's own ``encode_primitive`` so
-the text is identical. Anything the plans do not cover (xsi:type substitution, nillable,
-mixed content, token lists, wrappers, sequential groups, attribute wildcards) raises
-:class:`Unsupported`, and ``to_xml`` falls back to xsdata for that message; a test checks
-that every generated class has a plan and that both writers agree.
+element; a response page of group results or a load profile has thousands. This writer
+walks the same xsdata metadata (XmlContext) once per class into a small plan, then builds
+the lxml tree with direct SubElement calls, encoding values with xsdata's own
+``encode_primitive`` so the text is identical. Anything the plans do not cover (xsi:type
+substitution, nillable, mixed content, token lists, wrappers, sequential groups, attribute
+wildcards) raises :class:`Unsupported`, and the caller falls back to xsdata for that
+object; tests/xmlbind checks that every generated class has a plan and that both writers
+agree.
 """
 
 from __future__ import annotations
@@ -22,11 +23,9 @@ from xsdata.formats.dataclass.models.elements import XmlMeta, XmlVar
 from xsdata.formats.dataclass.models.generics import AnyElement, DerivedElement
 from xsdata.formats.dataclass.serializers import XmlSerializer
 
+from cas.xmlbind.errors import Unsupported
+
 _encode = XmlSerializer.encode_primitive
-
-
-class Unsupported(Exception):
-    """The writer has no plan for this class or value: use xsdata's serializer."""
 
 
 class _Kind(Enum):
