@@ -9,7 +9,7 @@ repeated behind the client's back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,7 +23,14 @@ from cas.cosem import (
     get_request,
     set_request,
 )
-from cas.dlms import DlmsError, Session, SessionPool
+from cas.dlms import (
+    ConnectionClosed,
+    DlmsError,
+    MeterTimeout,
+    MeterUnreachable,
+    Session,
+    SessionPool,
+)
 from cas.messages import ErrorCode
 from cas.registry import Registry, UnknownDevice
 from generated import cosem as cos
@@ -39,6 +46,27 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+TRANSIENT_FAILURES = (MeterUnreachable, MeterTimeout, ConnectionClosed)
+"""Failures worth another try later: the meter may simply not be reachable right now."""
+
+
+@dataclass
+class DeviceRun:
+    """The results of one meter's accesses, filled in as they complete (None: not run)."""
+
+    results: list[Results | None]
+    failure: DlmsError | None = None  # the association could not be made: nothing ran
+
+    @classmethod
+    def empty(cls, count: int) -> DeviceRun:
+        return cls([None] * count)
+
+    @property
+    def transient(self) -> bool:
+        """Nothing ran because the meter could not be reached (retry may help)."""
+        return isinstance(self.failure, TRANSIENT_FAILURES)
+
+
 @dataclass
 class DeviceRunner:
     """Executes accesses on meters through the session pool."""
@@ -47,47 +75,59 @@ class DeviceRunner:
     pool: SessionPool
     clock: Clock = utc_now
 
-    async def run(self, device_id: str, accesses: Sequence[dev.CosemAccessType]) -> list[Results]:
-        """One list of results per access, in the order of ``accesses``."""
+    async def run(
+        self,
+        device_id: str,
+        accesses: Sequence[dev.CosemAccessType],
+        *,
+        only: Collection[int] | None = None,
+        into: DeviceRun | None = None,
+    ) -> DeviceRun:
+        """Run ``accesses`` (those at the indexes in ``only``, or all) on one association, in
+        order. Results land in ``into`` (or a new DeviceRun) as each access completes, so a
+        caller that cancels the run keeps what was done."""
+        run = into if into is not None else DeviceRun.empty(len(accesses))
+        wanted = [i for i in range(len(accesses)) if only is None or i in only]
+        started = self.clock()
         try:
             meter = self.registry.resolve(device_id)
         except UnknownDevice:
-            return [
-                [error_result(device_id, ErrorCode.INVALID_METER, f"unknown device {device_id!r}")]
-                for _ in accesses
-            ]
-        results: list[Results] = []
-        started = self.clock()
+            reason = f"unknown device {device_id!r}"
+            for i in wanted:
+                run.results[i] = [error_result(device_id, ErrorCode.INVALID_METER, reason, started)]
+            return run
         try:
             async with self.pool.session(meter) as session:
-                for access in accesses:
+                for i in wanted:
                     if not session.usable:
                         break
-                    results.append(await self._one(session, device_id, access))
+                    run.results[i] = await self._one(session, device_id, accesses[i])
         except DlmsError as error:  # the association could not be made
             logger.info("device %s: %s", device_id, error)
-            if not results:
+            if all(run.results[i] is None for i in wanted):
+                run.failure = error
                 failed = failure_result(device_id, error, started)
-                return [[failed] for _ in accesses]
+                for i in wanted:
+                    run.results[i] = [failed]
+                return run
         except ValueError as error:  # the registry entry cannot be used (e.g. missing keys)
             reason = f"device {device_id}: {error}"
-            return [
-                [error_result(device_id, ErrorCode.TRANSACTION_NOT_ATTEMPTED, reason, started)]
-                for _ in accesses
-            ]
-        skipped = len(accesses) - len(results)
-        results.extend(
-            [
-                error_result(
-                    device_id,
-                    ErrorCode.TRANSACTION_NOT_ATTEMPTED,
-                    "not attempted: the association failed on an earlier access",
-                    self.clock(),
-                )
-            ]
-            for _ in range(skipped)
-        )
-        return results
+            for i in wanted:
+                run.results[i] = [
+                    error_result(device_id, ErrorCode.TRANSACTION_NOT_ATTEMPTED, reason, started)
+                ]
+            return run
+        for i in wanted:
+            if run.results[i] is None:
+                run.results[i] = [
+                    error_result(
+                        device_id,
+                        ErrorCode.TRANSACTION_NOT_ATTEMPTED,
+                        "not attempted: the association failed on an earlier access",
+                        self.clock(),
+                    )
+                ]
+        return run
 
     async def _one(self, session: Session, device_id: str, access: dev.CosemAccessType) -> Results:
         descriptor = (

@@ -55,7 +55,7 @@ async def run_on_demand(
 
     async def one(device_id: str) -> list[list[dev.CosemAccessResultType]]:
         async with limit:
-            return await runner.run(device_id, items)
+            return (await runner.run(device_id, items)).results
 
     per_device = await asyncio.gather(*(one(device_id) for device_id in devices))
     return assemble(request, resource_id, devices, items, per_device)
