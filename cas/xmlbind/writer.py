@@ -2,18 +2,24 @@
 
 xsdata's serializer turns every node into a chain of generator events and spends ~5 us per
 element; a response page of group results or a load profile has thousands. This writer
-walks the same xsdata metadata (XmlContext) once per class into a small plan, then builds
-the lxml tree with direct SubElement calls, encoding values with xsdata's own
-``encode_primitive`` so the text is identical. Anything the plans do not cover (xsi:type
-substitution, nillable, mixed content, token lists, wrappers, sequential groups, attribute
-wildcards) raises :class:`Unsupported`, and the caller falls back to xsdata for that
-object; tests/xmlbind checks that every generated class has a plan and that both writers
-agree.
+walks the same xsdata metadata (XmlContext) once per class into a small plan, compiled
+into one fill function per class that builds the lxml tree with direct SubElement calls.
+Values are encoded as xsdata's ``encode_primitive`` encodes them (:mod:`cas.xmlbind.values`),
+so the text is identical. How to write a child is remembered per field and type of value
+(for classes: the element name and the fill function of that class; for a class with
+simple content, such as a COSEM ``long-unsigned``, one function that writes the element
+and its text), so a large array costs one dictionary lookup and one call per item.
+
+Anything the plans do not cover (xsi:type substitution, nillable, mixed content, token
+lists, wrappers, sequential groups, attribute wildcards) raises :class:`Unsupported`, and
+the caller falls back to xsdata for that object; tests/xmlbind checks that every generated
+class has a plan and that both writers agree.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -21,11 +27,14 @@ from lxml import etree
 from xsdata.formats.dataclass.context import XmlContext
 from xsdata.formats.dataclass.models.elements import XmlMeta, XmlVar
 from xsdata.formats.dataclass.models.generics import AnyElement, DerivedElement
-from xsdata.formats.dataclass.serializers import XmlSerializer
 
 from cas.xmlbind.errors import Unsupported
+from cas.xmlbind.values import Encoders
 
-_encode = XmlSerializer.encode_primitive
+_SubElement = etree.SubElement
+
+Fill = Callable[[etree._Element, Any], None]  # writes an object's content into its element
+Put = Callable[[etree._Element, Any], None]  # appends the element for a value to a parent
 
 
 class _Kind(Enum):
@@ -34,20 +43,24 @@ class _Kind(Enum):
     WILDCARD = 3
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Child:
     name: str
     kind: _Kind
     var: XmlVar
-    tokens: bool = False  # an xs:list: one element whose text is the items
+    tokens: bool  # an xs:list: one element whose text is the items
+    encoders: Encoders
+    puts: dict[type, Put] = field(default_factory=dict)  # value type -> how to write it
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Plan:
     qname: str
-    attributes: tuple[tuple[str, str, XmlVar], ...]
-    text: XmlVar | None
+    attributes: tuple[tuple[str, str, Encoders], ...]  # field, attribute name, encoders
+    text: tuple[str, Encoders] | None
     children: tuple[_Child, ...]
+    fill: Fill = field(init=False)
+    simple: bool = False  # text only: put() writes element and text in one step
 
 
 class XmlWriter:
@@ -56,7 +69,7 @@ class XmlWriter:
     def __init__(self, context: XmlContext) -> None:
         self._context = context
         self._plans: dict[type, _Plan] = {}
-        self._choices: dict[tuple[int, type], XmlVar | None] = {}
+        self._encoders: dict[int, Encoders] = {}  # id(var) -> encoders (vars live forever)
 
     def plan(self, clazz: type) -> _Plan:
         plan = self._plans.get(clazz)
@@ -64,112 +77,164 @@ class XmlWriter:
             plan = self._plans[clazz] = self._compile(self._context.build(clazz))
         return plan
 
-    def element(self, obj: Any, nsmap: dict[str, str] | None = None) -> etree._Element:
+    def element(self, obj: Any, nsmap: dict[str | None, str] | None = None) -> etree._Element:
         """The element for a root object (its class names the element)."""
-        plan = self.plan(type(obj))
+        plan = self._plans.get(type(obj)) or self.plan(type(obj))
         root = etree.Element(plan.qname, nsmap=nsmap)
-        self._fill(root, obj, plan)
+        plan.fill(root, obj)
         return root
 
     # -- compilation ----------------------------------------------------------------------
 
-    @staticmethod
-    def _compile(meta: XmlMeta) -> _Plan:
+    def _compile(self, meta: XmlMeta) -> _Plan:
+        name = meta.clazz.__name__
         attributes = []
         for var in meta.get_attribute_vars():
             if not var.is_attribute or var.tokens:
-                raise Unsupported(f"{meta.clazz.__name__}.{var.name}: attribute wildcard/tokens")
-            attributes.append((var.name, var.qname, var))
+                raise Unsupported(f"{name}.{var.name}: attribute wildcard/tokens")
+            attributes.append((var.name, var.qname, self._encoders_of(var)))
         children = []
         for var in meta.get_element_vars():
             if var.is_text:
                 continue  # written as the element's text (meta.text)
             if var.sequence is not None or var.mixed or var.wrapper_qname:
-                raise Unsupported(f"{meta.clazz.__name__}.{var.name}: {var}")
+                raise Unsupported(f"{name}.{var.name}: {var}")
             if var.tokens and not (var.is_element and var.clazz is None):
-                raise Unsupported(f"{meta.clazz.__name__}.{var.name}: tokens")
+                raise Unsupported(f"{name}.{var.name}: tokens")
             if var.nillable or (var.any_type and not (var.is_wildcard or var.is_elements)):
-                raise Unsupported(f"{meta.clazz.__name__}.{var.name}: nillable/any type")
+                raise Unsupported(f"{name}.{var.name}: nillable/any type")
             if var.is_elements:
                 kind = _Kind.ELEMENTS
                 if any(choice.nillable or choice.tokens for choice in var.elements.values()):
-                    raise Unsupported(f"{meta.clazz.__name__}.{var.name}: choice")
+                    raise Unsupported(f"{name}.{var.name}: choice")
             elif var.is_wildcard:
                 kind = _Kind.WILDCARD
             elif var.is_element:
                 kind = _Kind.ELEMENT
             else:
-                raise Unsupported(f"{meta.clazz.__name__}.{var.name}: {var}")
-            children.append(_Child(var.name, kind, var, var.tokens))
-        text = meta.text
-        if text is not None and (text.tokens or text.mixed):
-            raise Unsupported(f"{meta.clazz.__name__}.{text.name}: text tokens")
-        return _Plan(meta.qname, tuple(attributes), text, tuple(children))
-
-    # -- writing --------------------------------------------------------------------------
-
-    def _fill(self, element: etree._Element, obj: Any, plan: _Plan) -> None:
-        for name, qname, var in plan.attributes:
-            value = getattr(obj, name)
-            if value is None or value == []:
-                continue
-            element.set(qname, _text(value, var))
-        if plan.text is not None:
-            value = getattr(obj, plan.text.name)
-            if value is not None:
-                element.text = _text(value, plan.text) or None
-        for child in plan.children:
-            value = getattr(obj, child.name)
-            if value is None:
-                continue
-            if child.tokens:
-                if value:
-                    text = " ".join(_text(item, child.var) for item in value)
-                    etree.SubElement(element, child.var.qname).text = text
-            elif isinstance(value, list):
-                for item in value:
-                    self._write_child(element, item, child)
-            else:
-                self._write_child(element, value, child)
-
-    def _write_child(self, parent: etree._Element, value: Any, child: _Child) -> None:
-        if child.kind is _Kind.ELEMENT:
-            self._write_value(parent, value, child.var)
-        elif child.kind is _Kind.ELEMENTS:
-            choice = self._choice(child.var, value)
-            if choice.is_wildcard:
-                self._write_wildcard(parent, value)
-            else:
-                self._write_value(parent, value, choice)
+                raise Unsupported(f"{name}.{var.name}: {var}")
+            children.append(_Child(var.name, kind, var, var.tokens, self._encoders_of(var)))
+        text = None
+        if meta.text is not None:
+            if meta.text.tokens or meta.text.mixed:
+                raise Unsupported(f"{name}.{meta.text.name}: text tokens")
+            text = (meta.text.name, self._encoders_of(meta.text))
+        plan = _Plan(meta.qname, tuple(attributes), text, tuple(children))
+        if text is not None and not attributes and not children:
+            plan.fill, plan.simple = _simple_filler(text), True
+        elif text is None and not attributes and not children:
+            plan.fill = _fill_nothing
+        elif text is None and not attributes and len(children) == 1 and not children[0].tokens:
+            plan.fill = self._one_child_filler(children[0])
         else:
-            self._write_wildcard(parent, value)
+            plan.fill = self._general_filler(plan)
+        return plan
 
-    def _write_value(self, parent: etree._Element, value: Any, var: XmlVar) -> None:
+    def _encoders_of(self, var: XmlVar) -> Encoders:
+        encoders = self._encoders.get(id(var))
+        if encoders is None:
+            encoders = self._encoders[id(var)] = Encoders(var)
+        return encoders
+
+    # -- fill functions -------------------------------------------------------------------
+
+    def _general_filler(self, plan: _Plan) -> Fill:
+        attributes, text, children = plan.attributes, plan.text, plan.children
+        resolve = self._resolve
+
+        def fill(element: etree._Element, obj: Any) -> None:
+            for name, qname, encoders in attributes:
+                value = getattr(obj, name)
+                if value is None or value == []:
+                    continue
+                element.set(qname, encoders[type(value)](value))
+            if text is not None:
+                value = getattr(obj, text[0])
+                if value is not None:
+                    element.text = text[1][type(value)](value) or None
+            for child in children:
+                value = getattr(obj, child.name)
+                if value is None:
+                    continue
+                if child.tokens:
+                    if value:
+                        encoders = child.encoders
+                        items = " ".join(encoders[type(item)](item) for item in value)
+                        _SubElement(element, child.var.qname).text = items
+                    continue
+                puts = child.puts
+                if isinstance(value, list):
+                    for item in value:
+                        (puts.get(type(item)) or resolve(child, item))(element, item)
+                else:
+                    (puts.get(type(value)) or resolve(child, value))(element, value)
+
+        return fill
+
+    def _one_child_filler(self, child: _Child) -> Fill:
+        """Only one child field (``<array>`` of values, a choice wrapper)."""
+        name, puts, resolve = child.name, child.puts, self._resolve
+
+        def fill(element: etree._Element, obj: Any) -> None:
+            value = getattr(obj, name)
+            if value is None:
+                return
+            if isinstance(value, list):
+                for item in value:
+                    (puts.get(type(item)) or resolve(child, item))(element, item)
+            else:
+                (puts.get(type(value)) or resolve(child, value))(element, value)
+
+        return fill
+
+    # -- how to write one child value -----------------------------------------------------
+
+    def _resolve(self, child: _Child, value: Any) -> Put:
+        """How to write ``value`` in ``child``; remembered for classes (a class always
+        maps to the same element), not for primitives of a choice (the value decides)."""
+        is_model = hasattr(value, "__dataclass_fields__")
+        if child.kind is _Kind.WILDCARD:
+            return self._write_wildcard
+        if child.kind is _Kind.ELEMENT:
+            put = self._value_put(value, child.var)
+            child.puts[type(value)] = put  # one var: the type decides
+            return put
+        var = child.var
+        if isinstance(value, (AnyElement, DerivedElement)):
+            choice = var.find_choice(value.qname) if value.qname else None
+            if choice is None or not choice.is_wildcard:
+                raise Unsupported(f"generic element in {var.name}")
+            return self._write_wildcard
+        choice = var.find_value_choice(value, is_model)
+        if choice is None:
+            raise Unsupported(f"no choice of {var.name} for {type(value).__name__}")
+        put = self._write_wildcard if choice.is_wildcard else self._value_put(value, choice)
+        if is_model:
+            child.puts[type(value)] = put
+        return put
+
+    def _value_put(self, value: Any, var: XmlVar) -> Put:
+        qname = var.qname
         if hasattr(value, "__dataclass_fields__"):
             if type(value) not in var.types:
                 raise Unsupported(f"{type(value).__name__} in {var.name} needs xsi:type")
-            self._fill(etree.SubElement(parent, var.qname), value, self.plan(type(value)))
-        elif isinstance(value, (AnyElement, DerivedElement)):
-            raise Unsupported(f"generic element in {var.name}")
-        else:
-            etree.SubElement(parent, var.qname).text = _text(value, var) or None
+            plan = self.plan(type(value))
+            if plan.simple:
+                return _simple_put(qname, plan.text)
+            fill = plan.fill
 
-    def _choice(self, var: XmlVar, value: Any) -> XmlVar:
-        key = (id(var), type(value))
-        choice = self._choices.get(key, False)
-        if choice is False:
-            is_model = hasattr(value, "__dataclass_fields__")
-            if isinstance(value, (AnyElement, DerivedElement)):
-                choice = var.find_choice(value.qname) if value.qname else None
-                if choice is None or not choice.is_wildcard:
-                    raise Unsupported(f"generic element in {var.name}")
-                return choice
-            choice = var.find_value_choice(value, is_model)
-            if is_model:  # a class always maps to the same choice; a primitive may not
-                self._choices[key] = choice
-        if choice is None:
-            raise Unsupported(f"no choice of {var.name} for {type(value).__name__}")
-        return choice
+            def put(parent: etree._Element, obj: Any) -> None:
+                fill(_SubElement(parent, qname), obj)
+
+            return put
+        if isinstance(value, (AnyElement, DerivedElement)):
+            raise Unsupported(f"generic element in {var.name}")
+        encoders = self._encoders_of(var)
+
+        def put_text(parent: etree._Element, value: Any) -> None:
+            _SubElement(parent, qname).text = encoders[type(value)](value) or None
+
+        return put_text
 
     def _write_wildcard(self, parent: etree._Element, value: Any) -> None:
         if isinstance(value, AnyElement):
@@ -184,13 +249,35 @@ class XmlWriter:
                 self._write_wildcard(element, child)
         elif hasattr(value, "__dataclass_fields__"):
             plan = self.plan(type(value))
-            self._fill(etree.SubElement(parent, plan.qname), value, plan)
+            plan.fill(etree.SubElement(parent, plan.qname), value)
         else:
             raise Unsupported(f"{type(value).__name__} in a wildcard")
 
 
-def _text(value: Any, var: XmlVar) -> str:
-    text = _encode(value, var)
-    if not isinstance(text, str):
-        raise Unsupported(f"{var.name}: {type(text).__name__} value")
-    return text
+def _fill_nothing(element: etree._Element, obj: Any) -> None:
+    """An empty element (``<null-data/>``)."""
+
+
+def _simple_filler(text: tuple[str, Encoders]) -> Fill:
+    name, encoders = text
+
+    def fill(element: etree._Element, obj: Any) -> None:
+        value = getattr(obj, name)
+        if value is not None:
+            element.text = encoders[type(value)](value) or None
+
+    return fill
+
+
+def _simple_put(qname: str, text: tuple[str, Encoders] | None) -> Put:
+    """Element and text in one step (``<long-unsigned>5</long-unsigned>``)."""
+    assert text is not None
+    name, encoders = text
+
+    def put(parent: etree._Element, obj: Any) -> None:
+        value = getattr(obj, name)
+        element = _SubElement(parent, qname)
+        if value is not None:
+            element.text = encoders[type(value)](value) or None
+
+    return put

@@ -1,0 +1,197 @@
+"""Text <-> Python values of one field, with xsdata's converter chosen once per field.
+
+xsdata's converter dispatches on every value: try each declared type in turn, find its
+converter by walking the MRO, call it with keyword arguments. For the types generated
+fields actually have (one of int, bool, float, str, base16 bytes or an Enum) the outcome
+of that dispatch is known when the plan is compiled, so a field gets a function doing
+exactly what the chosen xsdata converter does (int() for IntConverter, "true"/"1" for
+BoolConverter, ...). Any other type, a union of several types, a converter registered by
+someone else: xsdata's own entry points, unchanged. Failures raise Unsupported, so the
+caller hands the element to xsdata, which reports them its own way.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from collections.abc import Callable
+from enum import Enum, EnumMeta
+from typing import Any
+from xml.etree.ElementTree import QName
+
+from xsdata.exceptions import ConverterError
+from xsdata.formats.converter import (
+    BoolConverter,
+    BytesConverter,
+    EnumConverter,
+    FloatConverter,
+    IntConverter,
+    StringConverter,
+    converter,
+)
+from xsdata.formats.dataclass.models.elements import XmlVar
+from xsdata.formats.dataclass.serializers import XmlSerializer
+
+from cas.xmlbind.errors import Unsupported
+
+Decode = Callable[[str], Any]
+Encode = Callable[[Any], str]
+
+_MEMO_LIMIT = 256  # texts remembered per enumeration field (input decides the texts)
+_WHITESPACE = re.compile(r"\s+")
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _registered(tp: type) -> Any:
+    try:
+        return converter.type_converter(tp)
+    except ConverterError:
+        return None
+
+
+# -- Text -> value ---------------------------------------------------------------------------
+
+
+def decoder(var: XmlVar) -> Decode:
+    """The function xsdata's parser amounts to for this field's text."""
+    types = var.types
+    if len(types) == 1:
+        tp = types[0]
+        kind = type(_registered(tp))
+        if kind is StringConverter and tp is str:
+            return _same
+        if kind is IntConverter and tp is int:
+            return _int
+        if kind is FloatConverter and tp is float:
+            return _float
+        if kind is BoolConverter and tp is bool:
+            return _bool
+        if kind is BytesConverter and tp is bytes and var.format == "base16":
+            return _base16
+        if kind is EnumConverter and isinstance(tp, EnumMeta):
+            return _memoized(_generic_decoder(var))
+    return _generic_decoder(var)
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise Unsupported(f"not an int: {text!r}") from None
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise Unsupported(f"not a float: {text!r}") from None
+
+
+def _bool(text: str) -> bool:
+    value = _BOOLEANS.get(text.strip())
+    if value is None:
+        raise Unsupported(f"not a boolean: {text!r}")
+    return value
+
+
+def _base16(text: str) -> bytes:
+    try:  # an alphanumeric text has no white space to remove
+        return binascii.unhexlify(text if text.isalnum() else _WHITESPACE.sub("", text))
+    except ValueError:
+        raise Unsupported(f"not hex: {text!r}") from None
+
+
+def _generic_decoder(var: XmlVar) -> Decode:
+    types, fmt = var.types, var.format
+
+    def decode(text: str) -> Any:
+        try:
+            return converter.deserialize(text, types, format=fmt)
+        except Exception as exc:  # ConverterError and friends: let xsdata decide
+            raise Unsupported(f"{var.name}: {text!r}: {exc}") from None
+
+    return decode
+
+
+def _memoized(decode: Decode) -> Decode:
+    """For enumerations: the member a text names never changes."""
+    memo: dict[str, Any] = {}
+
+    def lookup(text: str) -> Any:
+        value = memo.get(text)
+        if value is None:
+            value = decode(text)
+            if len(memo) < _MEMO_LIMIT:
+                memo[text] = value
+        return value
+
+    return lookup
+
+
+# -- Value -> text ---------------------------------------------------------------------------
+
+
+class Encoders(dict[type, Encode]):
+    """Per field: the type of a value -> the function giving the text xsdata's
+    ``encode_primitive`` gives for it (filled on first sight of each type)."""
+
+    def __init__(self, var: XmlVar) -> None:
+        super().__init__()
+        self.var = var
+
+    def __missing__(self, kind: type) -> Encode:
+        encode = self[kind] = self._compile(kind)
+        return encode
+
+    def text(self, value: Any) -> str:
+        return self[type(value)](value)
+
+    def _compile(self, kind: type) -> Encode:
+        var = self.var
+        if issubclass(kind, str):
+            return _same
+        if issubclass(kind, Enum):
+            return _memoized_enum(self)
+        if issubclass(kind, (QName, list, tuple)):  # prefixes, token lists: not here
+            return lambda value: _generic_text(value, var)
+        registered = type(_registered(kind))
+        if kind is int and registered is IntConverter:
+            return str
+        if kind is bool and registered is BoolConverter:
+            return _bool_text
+        if kind is float and registered is FloatConverter:
+            return converter.type_converter(float).serialize
+        if kind is bytes and registered is BytesConverter and var.format == "base16":
+            return _hex_text
+        return lambda value: _generic_text(value, var)
+
+
+def _memoized_enum(encoders: Encoders) -> Encode:
+    memo: dict[Enum, str] = {}
+
+    def encode(member: Enum) -> str:
+        text = memo.get(member)
+        if text is None:  # encode_primitive encodes an Enum by its value
+            text = memo[member] = encoders.text(member.value)
+        return text
+
+    return encode
+
+
+def _bool_text(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _hex_text(value: bytes) -> str:
+    return value.hex().upper()  # what base64.b16encode(value).decode() gives
+
+
+def _generic_text(value: Any, var: XmlVar) -> str:
+    text = XmlSerializer.encode_primitive(value, var)
+    if not isinstance(text, str):
+        raise Unsupported(f"{var.name}: {type(text).__name__} value")
+    return text
