@@ -195,7 +195,7 @@ def _simple_reader(clazz: type, text: tuple[str, Decode], general: Read) -> Read
     name, decode = text
 
     def read(element: etree._Element) -> Any:
-        if len(element) or element.attrib:
+        if len(element) or element.keys():
             return general(element)
         return clazz(**{name: decode(element.text or "")})
 
@@ -206,7 +206,7 @@ def _empty_reader(clazz: type, general: Read) -> Read:
     """No content at all (``<null-data/>``)."""
 
     def read(element: etree._Element) -> Any:
-        if len(element) or element.attrib:
+        if len(element) or element.keys():
             return general(element)
         return clazz()
 
@@ -217,7 +217,7 @@ def _list_reader(clazz: type, name: str, readers: dict[str, Read], general: Read
     """Only a repeated choice of elements (``<array>`` of values or structures)."""
 
     def read(element: etree._Element) -> Any:
-        if element.attrib:
+        if element.keys():
             return general(element)
         items = []
         append = items.append
@@ -236,7 +236,8 @@ def _value_reader(var: XmlVar) -> Read:
     decode = decoder(var)
 
     def read(element: etree._Element) -> Any:
-        if element.attrib and any(key.startswith(_XSI) for key in element.attrib):
+        keys = element.keys()
+        if keys and any(key.startswith(_XSI) for key in keys):
             raise Unsupported(f"xsi attribute on {element.tag}")
         return decode(element.text or "")
 
@@ -248,7 +249,8 @@ def _tokens_reader(var: XmlVar) -> Read:
     decode = decoder(var)
 
     def read(element: etree._Element) -> Any:
-        if element.attrib and any(key.startswith(_XSI) for key in element.attrib):
+        keys = element.keys()
+        if keys and any(key.startswith(_XSI) for key in keys):
             raise Unsupported(f"xsi attribute on {element.tag}")
         return [decode(item) for item in (element.text or "").split()]
 

@@ -69,7 +69,7 @@ def decoder(var: XmlVar) -> Decode:
         if kind is BytesConverter and tp is bytes and var.format == "base16":
             return _base16
         if kind is EnumConverter and isinstance(tp, EnumMeta):
-            return _memoized(_generic_decoder(var))
+            return _Remembered(_generic_decoder(var))
     return _generic_decoder(var)
 
 
@@ -117,19 +117,23 @@ def _generic_decoder(var: XmlVar) -> Decode:
     return decode
 
 
-def _memoized(decode: Decode) -> Decode:
-    """For enumerations: the member a text names never changes."""
-    memo: dict[str, Any] = {}
+class _Remembered:
+    """For enumerations: the member a text names never changes, so remember it (for a
+    bounded number of texts: the input decides which texts come)."""
 
-    def lookup(text: str) -> Any:
-        value = memo.get(text)
+    __slots__ = ("decode", "memo")
+
+    def __init__(self, decode: Decode) -> None:
+        self.decode = decode
+        self.memo: dict[str, Any] = {}
+
+    def __call__(self, text: str) -> Any:
+        value = self.memo.get(text)
         if value is None:
-            value = decode(text)
-            if len(memo) < _MEMO_LIMIT:
-                memo[text] = value
+            value = self.decode(text)
+            if len(self.memo) < _MEMO_LIMIT:
+                self.memo[text] = value
         return value
-
-    return lookup
 
 
 # -- Value -> text ---------------------------------------------------------------------------
