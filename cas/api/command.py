@@ -58,7 +58,19 @@ def run(args: argparse.Namespace) -> int:
         host = LOOPBACK
     elif not auth.configured:
         print("cas serve: no client authentication configured (localhost only)", file=sys.stderr)
-    return asyncio.run(serve(registry, auth, host, args.port, args.db, args.log_level))
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        return runner.run(serve(registry, auth, host, args.port, args.db, args.log_level))
+
+
+def event_loop_factory():
+    """uvloop's event loop when installed (a dependency where it builds), else asyncio's.
+
+    uvicorn picks uvloop only for a loop it creates itself; ``serve`` runs in ours."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 async def serve(registry, auth, host: str, port: int, db: str | None, log_level: str) -> int:
