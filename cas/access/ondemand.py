@@ -16,6 +16,7 @@ from cas.access.device_run import DeviceRunner
 from cas.access.outcomes import is_success
 from cas.messages import ErrorCode, ErrorDetail, ErrorLevel, ResultType
 from generated import device_access as dev
+from generated import message as mes
 
 
 @dataclass
@@ -57,7 +58,10 @@ async def run_on_demand(
         async with limit:
             return (await runner.run(device_id, items)).results
 
-    per_device = await asyncio.gather(*(one(device_id) for device_id in devices))
+    if len(devices) == 1:  # the usual on-demand request: no task to create and schedule
+        per_device = [await one(devices[0])]
+    else:
+        per_device = await asyncio.gather(*(one(device_id) for device_id in devices))
     return assemble(request, resource_id, devices, items, per_device)
 
 
@@ -77,7 +81,7 @@ def assemble(
                 cosem_access_descriptor=item.cosem_access_descriptor, cosem_access_result=results
             )
         )
-    payload = dev.DeviceAccessType(
+    payload = mes.DeviceAccess(  # the Payload's own element class: the reply wraps it, no copy
         id=resource_id,
         devices_reference_list=request.devices_reference_list,
         cosem_access_list=dev.CosemAccessListType(cosem_access=response_items),
