@@ -1,0 +1,394 @@
+"""The Lua scripts behind RedisStore: each read-then-write operation runs as one script.
+
+Redis runs a script atomically, so a claim, a completion or a conditional update cannot
+interleave with another node's. Conventions shared by every script:
+
+- Times arrive as strings (``repr`` of epoch seconds) and are written back as those strings:
+  Lua formats numbers with 14 significant digits, which would round microseconds away.
+- Key names are built by the caller (``RedisKeys``) and passed in. Only the names of
+  per-task and per-message hashes, picked inside a script, are built here, as
+  ``prefix .. 'task:' .. key`` and ``prefix .. 'msg:' .. message_id``.
+- Scripts touch keys that are not declared in KEYS: fine on one Redis server (or a
+  primary with replicas), not on Redis Cluster.
+"""
+
+from __future__ import annotations
+
+# Ready tasks are members "<due in microseconds, 20 digits> <task key>"; the key starts here
+# (1-based, as Lua's string.sub counts).
+TASK_KEY_OFFSET = 22
+
+_DROP_TASKS = """
+local function drop_tasks(prefix, rtasks, ready, delayed, leased)
+  local dropped = 0
+  for _, key in ipairs(redis.call('SMEMBERS', rtasks)) do
+    local tk = prefix .. 'task:' .. key
+    local t = redis.call('HMGET', tk, 'member', 'owner')
+    if not t[2] then dropped = dropped + 1 end
+    if t[1] then redis.call('ZREM', ready, t[1]) end
+    redis.call('ZREM', delayed, key)
+    redis.call('ZREM', leased, key)
+    redis.call('DEL', tk)
+  end
+  redis.call('DEL', rtasks)
+  return dropped
+end
+"""
+
+# Results arrive in groups of RESULT_ARGS: results zset, xml hash, iteration index, device
+# index, index registry set, cache zset ('' when not cacheable), cache registry hash,
+# resource id, meta tail (JSON array without its leading '[seq,'), xml, captured.
+RESULT_ARGS = 11
+
+_STORE_RESULTS = """
+local function store_results(seqkey, args, first)
+  for i = first, #args, 11 do
+    local seq = redis.call('INCR', seqkey)
+    local meta = '[' .. seq .. ',' .. args[i + 8]
+    redis.call('ZADD', args[i], seq, meta)
+    redis.call('HSET', args[i + 1], seq, args[i + 9])
+    redis.call('ZADD', args[i + 2], seq, meta)
+    redis.call('ZADD', args[i + 3], seq, meta)
+    redis.call('SADD', args[i + 4], args[i + 2], args[i + 3])
+    if args[i + 5] ~= '' then
+      local member = string.format('%015d', seq) .. ':' .. args[i + 7]
+      redis.call('ZADD', args[i + 5], args[i + 10], member)
+      redis.call('HSET', args[i + 6], member, args[i + 5])
+    end
+  end
+end
+"""
+
+# KEYS: resource hash, resources zset, schedule zset.
+# ARGV: resource id, created, first due ('' = none), field/value pairs.
+CREATE_RESOURCE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+if ARGV[3] ~= '' then redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1]) end
+return 1
+"""
+
+# KEYS: resource hash. ARGV: n, n blocked statuses (JSON), field/value pairs.
+UPDATE_RESOURCE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local n = tonumber(ARGV[1])
+local status = redis.call('HGET', KEYS[1], 'status')
+for i = 2, n + 1 do
+  if status == ARGV[i] then return false end
+end
+if #ARGV > n + 1 then redis.call('HSET', KEYS[1], unpack(ARGV, n + 2)) end
+return redis.call('HGETALL', KEYS[1])
+"""
+
+# KEYS: resource hash, resources, schedule, schedule leases, schedule claimed-due hash,
+# iterations zset, running iterations, resource tasks set, ready, delayed, leased,
+# result index registry, result cache registry, results zset, result xml hash.
+# ARGV: prefix, resource id.
+DELETE_RESOURCE = (
+    _DROP_TASKS
+    + """
+local prefix, rid = ARGV[1], ARGV[2]
+local existed = redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], rid)
+redis.call('ZREM', KEYS[3], rid)
+redis.call('ZREM', KEYS[4], rid)
+redis.call('HDEL', KEYS[5], rid)
+for _, n in ipairs(redis.call('ZRANGE', KEYS[6], 0, -1)) do
+  redis.call('DEL', prefix .. 'iter:' .. n .. ':' .. rid)
+  redis.call('ZREM', KEYS[7], n .. ':' .. rid)
+end
+redis.call('DEL', KEYS[6])
+drop_tasks(prefix, KEYS[8], KEYS[9], KEYS[10], KEYS[11])
+local cached = redis.call('HGETALL', KEYS[13])
+for i = 1, #cached, 2 do
+  redis.call('ZREM', cached[i + 1], cached[i])
+end
+for _, index in ipairs(redis.call('SMEMBERS', KEYS[12])) do
+  redis.call('UNLINK', index)
+end
+redis.call('UNLINK', KEYS[12], KEYS[13], KEYS[14], KEYS[15])
+return existed
+"""
+)
+
+# KEYS: schedule, schedule leases, claimed-due hash. ARGV: now, lease until, limit.
+# Claims whose lease ran out (strictly before now) go back with their due time first, so the
+# pick below orders them with the rest.
+CLAIM_DUE = """
+for _, rid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1])) do
+  local due = redis.call('HGET', KEYS[3], rid)
+  redis.call('ZREM', KEYS[2], rid)
+  redis.call('HDEL', KEYS[3], rid)
+  if due then redis.call('ZADD', KEYS[1], due, rid) end
+end
+local picked = redis.call(
+  'ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
+for i = 1, #picked, 2 do
+  redis.call('ZREM', KEYS[1], picked[i])
+  redis.call('ZADD', KEYS[2], ARGV[2], picked[i])
+  redis.call('HSET', KEYS[3], picked[i], picked[i + 1])
+end
+return picked
+"""
+
+# KEYS: resource hash, schedule, schedule leases, claimed-due hash.
+# ARGV: resource id, due ('' = not scheduled any more).
+RESCHEDULE = """
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[4], ARGV[1])
+if ARGV[2] == '' or redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+else
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+end
+return 1
+"""
+
+# KEYS: iteration hash, iterations zset, running iterations, ready, delayed.
+# ARGV: prefix, number, running member ('' = not EXECUTING), started, 2 x field count,
+# field/value pairs, then per task: key, resource tasks set, data, ready score, ready member,
+# not_before ('' = none).
+START_ITERATION = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local prefix = ARGV[1]
+local nf = tonumber(ARGV[5])
+redis.call('HSET', KEYS[1], unpack(ARGV, 6, 5 + nf))
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[2])
+if ARGV[3] ~= '' then redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3]) end
+for i = 6 + nf, #ARGV, 6 do
+  local key, rtasks, nb = ARGV[i], ARGV[i + 1], ARGV[i + 5]
+  local tk = prefix .. 'task:' .. key
+  if redis.call('EXISTS', tk) == 0 then
+    redis.call('HSET', tk, 'data', ARGV[i + 2], 'prio', ARGV[i + 3], 'member', ARGV[i + 4])
+    redis.call('SADD', rtasks, key)
+    if nb ~= '' then
+      redis.call('ZADD', KEYS[5], nb, key)
+    else
+      redis.call('ZADD', KEYS[4], ARGV[i + 3], ARGV[i + 4])
+    end
+  end
+end
+return 1
+"""
+
+# KEYS: ready, delayed, leased. ARGV: prefix, now, lease until, limit, owner, token base.
+# Returns data, recovered flag and token per claimed task.
+CLAIM_TASKS = f"""
+local prefix, now = ARGV[1], ARGV[2]
+for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
+  local t = redis.call('HMGET', prefix .. 'task:' .. key, 'prio', 'member')
+  redis.call('ZREM', KEYS[2], key)
+  if t[1] then redis.call('ZADD', KEYS[1], t[1], t[2]) end
+end
+for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. now)) do
+  local tk = prefix .. 'task:' .. key
+  local t = redis.call('HMGET', tk, 'prio', 'member')
+  redis.call('ZREM', KEYS[3], key)
+  if t[1] then
+    redis.call('HSET', tk, 'recovered', '1')
+    redis.call('HDEL', tk, 'owner', 'token')
+    redis.call('ZADD', KEYS[1], t[1], t[2])
+  end
+end
+local out = {{}}
+local picked = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1)
+for i, member in ipairs(picked) do
+  local key = string.sub(member, {TASK_KEY_OFFSET})
+  local tk = prefix .. 'task:' .. key
+  local token = ARGV[6] .. ':' .. i
+  redis.call('ZREM', KEYS[1], member)
+  redis.call('HSET', tk, 'owner', ARGV[5], 'token', token)
+  redis.call('ZADD', KEYS[3], ARGV[3], key)
+  local t = redis.call('HMGET', tk, 'data', 'recovered')
+  out[#out + 1] = t[1]
+  out[#out + 1] = t[2] or '0'
+  out[#out + 1] = token
+end
+return out
+"""
+
+# KEYS: task hash, leased. ARGV: task key, owner, token, until.
+EXTEND_LEASE = """
+local t = redis.call('HMGET', KEYS[1], 'owner', 'token')
+if t[1] ~= ARGV[2] or t[2] ~= ARGV[3] then return 0 end
+if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+return 1
+"""
+
+# KEYS: task hash, leased, ready, delayed. ARGV: task key, token, new data, not_before.
+RETRY_TASK = """
+local t = redis.call('HMGET', KEYS[1], 'token', 'member')
+if t[1] ~= ARGV[2] then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], t[2])
+redis.call('HDEL', KEYS[1], 'owner', 'token', 'recovered')
+redis.call('HSET', KEYS[1], 'data', ARGV[3], 'nb', ARGV[4])
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+return 1
+"""
+
+# KEYS: task hash, leased, ready, delayed, resource tasks set, iteration hash, sequence.
+# ARGV: task key, owner, token, results ok, results failed, result groups.
+COMPLETE_TASK = (
+    _STORE_RESULTS
+    + """
+local t = redis.call('HMGET', KEYS[1], 'owner', 'token', 'member')
+if t[1] ~= ARGV[2] or t[2] ~= ARGV[3] then return false end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], t[3])
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[5], ARGV[1])
+if redis.call('EXISTS', KEYS[6]) == 0 then return false end
+store_results(KEYS[7], ARGV, 6)
+redis.call('HINCRBY', KEYS[6], 'tasks_done', 1)
+redis.call('HINCRBY', KEYS[6], 'results_ok', ARGV[4])
+redis.call('HINCRBY', KEYS[6], 'results_failed', ARGV[5])
+return redis.call('HGETALL', KEYS[6])
+"""
+)
+
+# KEYS: sequence. ARGV: result groups.
+PUT_RESULTS = (
+    _STORE_RESULTS
+    + """
+store_results(KEYS[1], ARGV, 1)
+return 1
+"""
+)
+
+# KEYS: iteration hash, running iterations.
+# ARGV: EXECUTING (JSON), new status (JSON), finished (JSON), running member.
+FINISH_ITERATION = """
+if redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished', ARGV[3])
+redis.call('ZREM', KEYS[2], ARGV[4])
+return 1
+"""
+
+# KEYS: resource tasks set, ready, delayed, leased. ARGV: prefix.
+CANCEL_TASKS = (
+    _DROP_TASKS
+    + """
+return drop_tasks(ARGV[1], KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+"""
+)
+
+# KEYS: outbox ready, outbox delayed. ARGV: prefix, then per message: id, data, body,
+# created, attempts, next_attempt (JSON), last_error (JSON), next_attempt ('' = now).
+OUTBOX_PUT = """
+local added = 0
+for i = 2, #ARGV, 8 do
+  local mid = ARGV[i]
+  local mk = ARGV[1] .. 'msg:' .. mid
+  if redis.call('EXISTS', mk) == 0 then
+    redis.call('HSET', mk, 'data', ARGV[i + 1], 'body', ARGV[i + 2], 'created', ARGV[i + 3],
+      'attempts', ARGV[i + 4], 'next_attempt', ARGV[i + 5], 'last_error', ARGV[i + 6],
+      'state', 'pending')
+    if ARGV[i + 7] ~= '' then
+      redis.call('ZADD', KEYS[2], ARGV[i + 7], mid)
+    else
+      redis.call('ZADD', KEYS[1], ARGV[i + 3], mid)
+    end
+    added = added + 1
+  end
+end
+return added
+"""
+
+# KEYS: outbox ready, delayed, leased. ARGV: prefix, now, lease until, limit, owner, token
+# base. Returns data, body, attempts, next_attempt, last_error and token per message.
+OUTBOX_CLAIM = """
+local prefix, now = ARGV[1], ARGV[2]
+for _, mid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
+  local created = redis.call('HGET', prefix .. 'msg:' .. mid, 'created')
+  redis.call('ZREM', KEYS[2], mid)
+  if created then redis.call('ZADD', KEYS[1], created, mid) end
+end
+for _, mid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. now)) do
+  local mk = prefix .. 'msg:' .. mid
+  local created = redis.call('HGET', mk, 'created')
+  redis.call('ZREM', KEYS[3], mid)
+  if created then
+    redis.call('HDEL', mk, 'owner', 'token')
+    redis.call('ZADD', KEYS[1], created, mid)
+  end
+end
+local out = {}
+for i, mid in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1)) do
+  local mk = prefix .. 'msg:' .. mid
+  local token = ARGV[6] .. ':' .. i
+  redis.call('ZREM', KEYS[1], mid)
+  redis.call('ZADD', KEYS[3], ARGV[3], mid)
+  redis.call('HSET', mk, 'owner', ARGV[5], 'token', token)
+  local m = redis.call('HMGET', mk, 'data', 'body', 'attempts', 'next_attempt', 'last_error')
+  for j = 1, 5 do out[#out + 1] = m[j] end
+  out[#out + 1] = token
+end
+return out
+"""
+
+# KEYS: message hash, ready, delayed, leased.
+# ARGV: message id, next attempt (epoch string, also its JSON), last error (JSON).
+OUTBOX_RETRY = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return 0 end
+redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('HSET', KEYS[1], 'next_attempt', ARGV[2], 'last_error', ARGV[3])
+redis.call('HDEL', KEYS[1], 'owner', 'token')
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+return 1
+"""
+
+# KEYS: message hash, ready, delayed, leased, dead. ARGV: message id, last error (JSON).
+OUTBOX_DEAD = """
+local created = redis.call('HGET', KEYS[1], 'created')
+if not created then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'dead', 'last_error', ARGV[2])
+redis.call('HDEL', KEYS[1], 'owner', 'token')
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('ZADD', KEYS[5], created, ARGV[1])
+return 1
+"""
+
+# KEYS: meter lock. ARGV: owner, ttl in milliseconds. Real time (Redis's clock): a lock
+# outlives a dead holder by at most ttl.
+ACQUIRE_METER = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+# KEYS: meter lock. ARGV: owner. Compare and delete.
+RELEASE_METER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# KEYS: own counters hash. ARGV: system title, count, first counter, maximum counter.
+# Returns the first reserved counter, or -1 when the block would pass the maximum.
+RESERVE = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+local first = tonumber(current or ARGV[3])
+if first + tonumber(ARGV[2]) - 1 > tonumber(ARGV[4]) then return -1 end
+if not current then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
+redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
+return first
+"""
+
+# KEYS: received counters hash. ARGV: system title, counter. Keeps the maximum.
+RECORD_RECEIVED = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if (not current) or tonumber(current) < tonumber(ARGV[2]) then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
+return 1
+"""
