@@ -50,8 +50,10 @@ Results
     P rcache:{rid}              hash   cache member -> cache key (removed with the resource)
 Outbox
     P msg:{message id}          hash   data (JSON), body, created, attempts, next_attempt,
-                                       last_error, state (pending|dead), owner, token
-    P outbox:ready              zset   message id, score created
+                                       last_error, state (pending|dead), member, owner, token
+    P outbox:seq                string put sequence (INCR)
+    P outbox:ready              zset   member "<put sequence, 15 digits> <message id>",
+                                       score created (ties keep the order of putting)
     P outbox:delayed            zset   message id, score next attempt
     P outbox:leased             zset   message id, score lease expiry
     P outbox:dead               zset   message id, score created (kept aside)
@@ -60,10 +62,10 @@ Meter locks and invocation counters
     P ctr:own                   hash   system title -> next own invocation counter
     P ctr:received              hash   system title -> highest counter seen from the meter
 
-A claim (task, due resource, message) carries a token; completing or retrying checks it, so a
-worker whose lease ran out and was taken over cannot store anything. An expired task lease is
-given up as soon as any ``claim_tasks`` runs after it: the task goes back to the ready set
-marked ``recovered``.
+A task claim carries a token; extending, retrying and completing check it, so a worker whose
+lease ran out and was taken over cannot store anything. A task whose lease ran out goes back
+to the ready set (marked ``recovered``) keeping its owner and token until another claim takes
+it: as on SQLite, a slow worker nobody replaced may still complete.
 
 Connection faults: redis-py retries a command on a connection error with exponential backoff
 (about 5 s in all), so a Redis restart within that time is invisible; past it, calls raise
@@ -141,6 +143,7 @@ class RedisKeys:
         self.outbox_delayed = p + "outbox:delayed"
         self.outbox_leased = p + "outbox:leased"
         self.outbox_dead = p + "outbox:dead"
+        self.outbox_seq = p + "outbox:seq"
         self.own_counters = p + "ctr:own"
         self.received_counters = p + "ctr:received"
 
@@ -256,6 +259,7 @@ class RedisStore:
                 "CANCEL_TASKS",
                 "OUTBOX_PUT",
                 "OUTBOX_CLAIM",
+                "OUTBOX_DELIVERED",
                 "OUTBOX_RETRY",
                 "OUTBOX_DEAD",
                 "ACQUIRE_METER",
@@ -266,13 +270,15 @@ class RedisStore:
         }
 
     @classmethod
-    async def open(cls, url: str, *, prefix: str = "cas:") -> RedisStore:
-        """Connect (checked with a PING) and load the scripts."""
+    async def open(cls, url: str, *, prefix: str = "cas:", retries: int = 10) -> RedisStore:
+        """Connect (checked with a PING) and load the scripts. A command that meets a
+        connection error is tried again up to ``retries`` times, with backoff from 50 ms to
+        1 s (the default rides out a restart of a few seconds)."""
         client = aioredis.from_url(
             url,
             decode_responses=False,
             socket_connect_timeout=5,
-            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=10),
+            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=retries),
         )
         store = cls(client, prefix)
         try:
@@ -472,7 +478,7 @@ class RedisStore:
     async def extend_lease(self, task: Task, owner: str, until: datetime) -> bool:
         kept = await self._run(
             "EXTEND_LEASE",
-            [self.keys.task(task.key), self.keys.leased],
+            [self.keys.task(task.key), self.keys.leased, self.keys.ready],
             [task.key, owner, task.lease_token or "", _score(until)],
         )
         return bool(kept)
@@ -713,7 +719,8 @@ class RedisStore:
                 json.dumps(m.last_error),
                 _optional_score(m.next_attempt),
             ]
-        await self._run("OUTBOX_PUT", [self.keys.outbox_ready, self.keys.outbox_delayed], args)
+        k = self.keys
+        await self._run("OUTBOX_PUT", [k.outbox_ready, k.outbox_delayed, k.outbox_seq], args)
 
     async def outbox_claim(
         self, owner: str, now: datetime, limit: int, lease: float
@@ -746,11 +753,11 @@ class RedisStore:
     async def outbox_delivered(self, message: OutboxMessage) -> None:
         k = self.keys
         mid = message.message_id
-        async with self._client.pipeline(transaction=True) as pipe:
-            pipe.delete(k.message(mid))
-            for queue in (k.outbox_ready, k.outbox_delayed, k.outbox_leased):
-                pipe.zrem(queue, mid)
-            await pipe.execute()
+        await self._run(
+            "OUTBOX_DELIVERED",
+            [k.message(mid), k.outbox_ready, k.outbox_delayed, k.outbox_leased],
+            [mid],
+        )
 
     async def outbox_retry(
         self, message: OutboxMessage, next_attempt: datetime, error: str

@@ -113,21 +113,27 @@ return existed
 )
 
 # KEYS: schedule, schedule leases, claimed-due hash. ARGV: now, lease until, limit.
-# Claims whose lease ran out (strictly before now) go back with their due time first, so the
-# pick below orders them with the rest.
+# Claims whose lease ran out (strictly before now) join the pick with their due time; those
+# not picked stay claimed (as on SQLite: next_due still leaves them out).
 CLAIM_DUE = """
+local expired = {}
 for _, rid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1])) do
   local due = redis.call('HGET', KEYS[3], rid)
-  redis.call('ZREM', KEYS[2], rid)
-  redis.call('HDEL', KEYS[3], rid)
-  if due then redis.call('ZADD', KEYS[1], due, rid) end
+  if due then
+    expired[rid] = true
+    redis.call('ZADD', KEYS[1], due, rid)
+  end
 end
 local picked = redis.call(
   'ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
 for i = 1, #picked, 2 do
+  expired[picked[i]] = nil
   redis.call('ZREM', KEYS[1], picked[i])
   redis.call('ZADD', KEYS[2], ARGV[2], picked[i])
   redis.call('HSET', KEYS[3], picked[i], picked[i + 1])
+end
+for rid in pairs(expired) do
+  redis.call('ZREM', KEYS[1], rid)
 end
 return picked
 """
@@ -173,7 +179,9 @@ return 1
 """
 
 # KEYS: ready, delayed, leased. ARGV: prefix, now, lease until, limit, owner, token base.
-# Returns data, recovered flag and token per claimed task.
+# Returns data, recovered flag and token per claimed task. A task whose lease ran out goes
+# back to the ready set with its owner and token: the claim is lost only when another claim
+# takes the task (until then its owner may still extend, retry or complete it).
 CLAIM_TASKS = f"""
 local prefix, now = ARGV[1], ARGV[2]
 for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
@@ -187,7 +195,6 @@ for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. now)) d
   redis.call('ZREM', KEYS[3], key)
   if t[1] then
     redis.call('HSET', tk, 'recovered', '1')
-    redis.call('HDEL', tk, 'owner', 'token')
     redis.call('ZADD', KEYS[1], t[1], t[2])
   end
 end
@@ -208,11 +215,12 @@ end
 return out
 """
 
-# KEYS: task hash, leased. ARGV: task key, owner, token, until.
+# KEYS: task hash, leased, ready. ARGV: task key, owner, token, until. A claim that expired
+# but was not taken over yet (back in the ready set) is taken back.
 EXTEND_LEASE = """
-local t = redis.call('HMGET', KEYS[1], 'owner', 'token')
+local t = redis.call('HMGET', KEYS[1], 'owner', 'token', 'member')
 if t[1] ~= ARGV[2] or t[2] ~= ARGV[3] then return 0 end
-if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
+redis.call('ZREM', KEYS[3], t[3])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 return 1
 """
@@ -276,21 +284,27 @@ return drop_tasks(ARGV[1], KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 """
 )
 
-# KEYS: outbox ready, outbox delayed. ARGV: prefix, then per message: id, data, body,
-# created, attempts, next_attempt (JSON), last_error (JSON), next_attempt ('' = now).
+# Ready messages are members "<put sequence, 15 digits> <message id>", score created: equal
+# creation times keep the order they were put in. The message id starts here (1-based).
+MESSAGE_ID_OFFSET = 17
+
+# KEYS: outbox ready, outbox delayed, outbox sequence. ARGV: prefix, then per message: id,
+# data, body, created, attempts, next_attempt (JSON), last_error (JSON), next_attempt ('' =
+# now). A message id already present (queued or dead) is not queued again.
 OUTBOX_PUT = """
 local added = 0
 for i = 2, #ARGV, 8 do
   local mid = ARGV[i]
   local mk = ARGV[1] .. 'msg:' .. mid
   if redis.call('EXISTS', mk) == 0 then
+    local member = string.format('%015d', redis.call('INCR', KEYS[3])) .. ' ' .. mid
     redis.call('HSET', mk, 'data', ARGV[i + 1], 'body', ARGV[i + 2], 'created', ARGV[i + 3],
       'attempts', ARGV[i + 4], 'next_attempt', ARGV[i + 5], 'last_error', ARGV[i + 6],
-      'state', 'pending')
+      'state', 'pending', 'member', member)
     if ARGV[i + 7] ~= '' then
       redis.call('ZADD', KEYS[2], ARGV[i + 7], mid)
     else
-      redis.call('ZADD', KEYS[1], ARGV[i + 3], mid)
+      redis.call('ZADD', KEYS[1], ARGV[i + 3], member)
     end
     added = added + 1
   end
@@ -300,27 +314,28 @@ return added
 
 # KEYS: outbox ready, delayed, leased. ARGV: prefix, now, lease until, limit, owner, token
 # base. Returns data, body, attempts, next_attempt, last_error and token per message.
-OUTBOX_CLAIM = """
+OUTBOX_CLAIM = f"""
 local prefix, now = ARGV[1], ARGV[2]
 for _, mid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
-  local created = redis.call('HGET', prefix .. 'msg:' .. mid, 'created')
+  local m = redis.call('HMGET', prefix .. 'msg:' .. mid, 'created', 'member')
   redis.call('ZREM', KEYS[2], mid)
-  if created then redis.call('ZADD', KEYS[1], created, mid) end
+  if m[1] then redis.call('ZADD', KEYS[1], m[1], m[2]) end
 end
 for _, mid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. now)) do
   local mk = prefix .. 'msg:' .. mid
-  local created = redis.call('HGET', mk, 'created')
+  local m = redis.call('HMGET', mk, 'created', 'member')
   redis.call('ZREM', KEYS[3], mid)
-  if created then
+  if m[1] then
     redis.call('HDEL', mk, 'owner', 'token')
-    redis.call('ZADD', KEYS[1], created, mid)
+    redis.call('ZADD', KEYS[1], m[1], m[2])
   end
 end
-local out = {}
-for i, mid in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1)) do
+local out = {{}}
+for i, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1)) do
+  local mid = string.sub(member, {MESSAGE_ID_OFFSET})
   local mk = prefix .. 'msg:' .. mid
   local token = ARGV[6] .. ':' .. i
-  redis.call('ZREM', KEYS[1], mid)
+  redis.call('ZREM', KEYS[1], member)
   redis.call('ZADD', KEYS[3], ARGV[3], mid)
   redis.call('HSET', mk, 'owner', ARGV[5], 'token', token)
   local m = redis.call('HMGET', mk, 'data', 'body', 'attempts', 'next_attempt', 'last_error')
@@ -330,31 +345,52 @@ end
 return out
 """
 
+_DEQUEUE_MESSAGE = """
+local function dequeue(mk, ready, delayed, leased, mid)
+  local member = redis.call('HGET', mk, 'member')
+  if member then redis.call('ZREM', ready, member) end
+  redis.call('ZREM', delayed, mid)
+  redis.call('ZREM', leased, mid)
+end
+"""
+
+# KEYS: message hash, ready, delayed, leased. ARGV: message id.
+OUTBOX_DELIVERED = (
+    _DEQUEUE_MESSAGE
+    + """
+dequeue(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1])
+return redis.call('DEL', KEYS[1])
+"""
+)
+
 # KEYS: message hash, ready, delayed, leased.
 # ARGV: message id, next attempt (epoch string, also its JSON), last error (JSON).
-OUTBOX_RETRY = """
+OUTBOX_RETRY = (
+    _DEQUEUE_MESSAGE
+    + """
 if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return 0 end
+dequeue(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'next_attempt', ARGV[2], 'last_error', ARGV[3])
 redis.call('HDEL', KEYS[1], 'owner', 'token')
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
 return 1
 """
+)
 
 # KEYS: message hash, ready, delayed, leased, dead. ARGV: message id, last error (JSON).
-OUTBOX_DEAD = """
+OUTBOX_DEAD = (
+    _DEQUEUE_MESSAGE
+    + """
 local created = redis.call('HGET', KEYS[1], 'created')
 if not created then return 0 end
+dequeue(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1])
 redis.call('HSET', KEYS[1], 'state', 'dead', 'last_error', ARGV[2])
 redis.call('HDEL', KEYS[1], 'owner', 'token')
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('ZADD', KEYS[5], created, ARGV[1])
 return 1
 """
+)
 
 # KEYS: meter lock. ARGV: owner, ttl in milliseconds. Real time (Redis's clock): a lock
 # outlives a dead holder by at most ttl.
