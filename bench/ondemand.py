@@ -115,6 +115,16 @@ def energy_value(response: object) -> int:
     return int(value.value)
 
 
+def build_gateway(meters: list[Meter], db: str):
+    """The gateway as ``cas serve`` builds it (state in an SQLite file): the one place to
+    follow changes of the Gateway's constructor."""
+    from cas.dlms import SqliteInvocationCounterStore
+    from cas.gateway import Gateway
+    from cas.registry import Registry
+
+    return Gateway(Registry(meters), SqliteInvocationCounterStore(db))
+
+
 # --- the gateway in a child process ------------------------------------------------------------
 
 
@@ -125,12 +135,10 @@ def serve_child(registry: str, db: str, loop: str, http_impl: str) -> int:
     import uvicorn
 
     from cas.api.app import create_app
-    from cas.dlms import SqliteInvocationCounterStore
-    from cas.gateway import Gateway
-    from cas.registry import Registry
+    from cas.registry import load_meters
 
     logging.basicConfig(level="WARNING")
-    gateway = Gateway(Registry.from_file(registry), SqliteInvocationCounterStore(db))
+    gateway = build_gateway(load_meters(registry), db)
     app = create_app(gateway.service, health=gateway.health, on_shutdown=gateway.close)
     # proto IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only for such a socket;
     # with proto 0, Nagle holds the response body behind its headers for a delayed ACK (40 ms)
@@ -370,11 +378,8 @@ async def breakdown(meter: Meter, args, db: str) -> dict[str, float]:
     CPU counts (the least disturbed by the rest of the machine). The engine's share is a
     separate loop of encode + SessionPool.request + decode."""
     from cas.api.app import create_app
-    from cas.dlms import SqliteInvocationCounterStore
-    from cas.gateway import Gateway
-    from cas.registry import Registry
 
-    gateway = Gateway(Registry([meter]), SqliteInvocationCounterStore(db))
+    gateway = build_gateway([meter], db)
     app = create_app(gateway.service)
     count = args.requests
     cpu = time.process_time
