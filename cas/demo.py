@@ -131,10 +131,10 @@ async def _demo(args: argparse.Namespace) -> int:
     import uvicorn
 
     from cas.api.app import ENDPOINT, create_app
-    from cas.dlms import SqliteInvocationCounterStore
     from cas.gateway import Gateway
     from cas.registry import Registry
     from cas.simulator import MeterFleet
+    from cas.store.sqlite import SqliteStore
 
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -142,7 +142,8 @@ async def _demo(args: argparse.Namespace) -> int:
     async with fleet:
         registry_path = folder / "registry.yaml"
         fleet.write_registry(registry_path)
-        gateway = Gateway(Registry(fleet.meters), SqliteInvocationCounterStore(folder / "cas.db"))
+        gateway = Gateway(Registry(fleet.meters), await SqliteStore.open(folder / "cas.db"))
+        await gateway.start()
         app = create_app(gateway.service, health=gateway.health, on_shutdown=gateway.close)
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -1,51 +1,151 @@
 """Wiring: the objects one gateway process runs, built from its configuration.
 
 Kept apart from the HTTP edge so that commands (``cas serve``, ``cas demo``), tests and
-benchmarks build the same gateway.
+benchmarks build the same gateway. A process has a role: ``api`` answers web-service
+requests (on-demand access runs here too), ``worker`` runs the scheduler, the device
+workers, the sweeper and the delivery outbox, ``all`` does both (the default; the only role
+an SQLite store allows, since it serves one process).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import os
+import socket
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from cas.access.device_run import DeviceRunner
+from cas.access.device_run import DeviceRunner, utc_now
+from cas.access.keeper import ResultKeeper
+from cas.access.lifecycle import Resources
+from cas.access.scheduler import Scheduler
 from cas.access.service import CasService
-from cas.dlms import InvocationCounterStore, SessionPool, SessionSettings
+from cas.access.worker import RetryPolicy, Sweeper, TaskWorker
+from cas.dlms import SessionPool, SessionSettings
 from cas.registry import Registry
+from cas.store import Store
+
+logger = logging.getLogger(__name__)
+
+ROLES = ("all", "api", "worker")
 
 
 @dataclass
 class GatewaySettings:
-    device_concurrency: int = 64  # meters worked on at once for one request
+    device_concurrency: int = 64  # meters worked on at once for one on-demand request
+    worker_concurrency: int = 64  # device tasks run at once by this node's worker
     max_sessions: int = 1000  # associations held open at once
+    task_lease: float = 60.0  # s a claimed task stays with a worker that stopped answering
+    poll_interval: float = 1.0  # s between looks at the store for work queued by other nodes
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     session: SessionSettings = field(default_factory=SessionSettings)
 
 
+def node_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
 class Gateway:
-    """Registry, session pool and CAS service of one process."""
+    """Registry, store, session pool, CAS service and (by role) the background workers."""
 
     def __init__(
         self,
         registry: Registry,
-        counters: InvocationCounterStore,
+        store: Store,
         settings: GatewaySettings | None = None,
+        *,
+        role: str = "all",
+        clock: Callable[[], datetime] = utc_now,
+        node: str | None = None,
     ) -> None:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}, got {role!r}")
         self.settings = settings or GatewaySettings()
+        self.role = role
+        self.node = node or node_name()
         self.registry = registry
-        self.counters = counters
+        self.store = store
+        self.clock = clock
         self.pool = SessionPool(
-            counters, settings=self.settings.session, max_sessions=self.settings.max_sessions
+            store, settings=self.settings.session, max_sessions=self.settings.max_sessions
         )
-        self.runner = DeviceRunner(registry, self.pool)
-        self.service = CasService(self.runner, device_concurrency=self.settings.device_concurrency)
+        self.runner = DeviceRunner(registry, self.pool, clock)
+        self.keeper = ResultKeeper(store)
+        self.scheduler: Scheduler | None = None
+        self.worker: TaskWorker | None = None
+        self.sweeper: Sweeper | None = None
+        self.delivery = None
+        if role in ("all", "worker"):
+            self._build_workers()
+        self.resources = Resources(store, clock=clock, wake=self._wake_scheduler)
+        self.service = CasService(
+            self.runner,
+            resources=self.resources,
+            keeper=self.keeper,
+            device_concurrency=self.settings.device_concurrency,
+        )
+        self._background: list[asyncio.Task] = []
+
+    def _build_workers(self) -> None:
+        from cas.notify.outbox import OutboxDelivery
+
+        settings = self.settings
+        self.delivery = OutboxDelivery(self.store, owner=self.node, clock=self.clock)
+        self.worker = TaskWorker(
+            self.store,
+            self.runner,
+            owner=self.node,
+            clock=self.clock,
+            concurrency=settings.worker_concurrency,
+            lease=settings.task_lease,
+            poll_interval=settings.poll_interval,
+            retry=settings.retry,
+            on_outbox=self.delivery.wake,
+        )
+        self.scheduler = Scheduler(
+            self.store,
+            owner=self.node,
+            clock=self.clock,
+            poll_interval=settings.poll_interval,
+            on_tasks=self.worker.wake,
+            on_outbox=self.delivery.wake,
+        )
+        self.sweeper = Sweeper(self.store, clock=self.clock, on_outbox=self.delivery.wake)
+
+    def _wake_scheduler(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.wake()
+
+    async def start(self) -> None:
+        """Start the background loops of this node's role."""
+        loops = [self.keeper.run()]
+        for part in (self.scheduler, self.worker, self.sweeper, self.delivery):
+            if part is not None:
+                loops.append(part.run())
+        self._background = [asyncio.create_task(loop) for loop in loops]
 
     def health(self) -> dict:
-        return {"meters": len(self.registry), "open_sessions": self.pool.open_sessions}
+        return {
+            "role": self.role,
+            "node": self.node,
+            "meters": len(self.registry),
+            "open_sessions": self.pool.open_sessions,
+        }
 
     async def close(self) -> None:
+        for part in (self.scheduler, self.worker, self.sweeper, self.delivery):
+            if part is not None:
+                part.stop()
+        await self.keeper.stop()
+        for task in self._background:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=10)
         await self.pool.close()
-        await self.counters.close()
+        await self.store.close()
 
 
 def default_db_path() -> str:

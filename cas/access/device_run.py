@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cas.access import timesync
@@ -56,6 +56,7 @@ class DeviceRun:
 
     results: list[Results | None]
     failure: DlmsError | None = None  # the association could not be made: nothing ran
+    reused: set[int] = field(default_factory=set)  # answered from stored results (NotOlderThan)
 
     @classmethod
     def empty(cls, count: int) -> DeviceRun:

@@ -11,10 +11,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from cas.access.device_run import DeviceRunner
+from cas.access.device_run import DeviceRun, DeviceRunner
+from cas.access.execute import DeviceWork, execute_device, stored_results
 from cas.access.outcomes import is_success
 from cas.messages import ErrorCode, ErrorDetail, ErrorLevel, ResultType
+from cas.store import Store, StoredResult
 from generated import device_access as dev
 from generated import message as mes
 
@@ -26,6 +29,7 @@ class AccessOutcome:
     payload: dev.DeviceAccessType
     result: ResultType
     errors: list[ErrorDetail] = field(default_factory=list)
+    stored: list[StoredResult] = field(default_factory=list)
 
 
 def device_ids(access: dev.DeviceAccessType) -> list[str]:
@@ -48,21 +52,34 @@ async def run_on_demand(
     request: dev.DeviceAccessType,
     resource_id: str,
     *,
+    store: Store | None = None,
+    not_older_than: datetime | None = None,
     concurrency: int = 64,
 ) -> AccessOutcome:
+    """Run the request now. With a store, a GET is answered from a stored result captured at
+    or after ``not_older_than`` when there is one, and ``outcome.stored`` holds the results
+    to keep (the caller writes them behind the reply)."""
     devices = device_ids(request)
     items = accesses(request)
     limit = asyncio.Semaphore(concurrency)
 
-    async def one(device_id: str) -> list[list[dev.CosemAccessResultType]]:
+    async def one(device_id: str) -> DeviceRun:
         async with limit:
-            return (await runner.run(device_id, items)).results
+            work = DeviceWork(device_id, items, not_older_than=not_older_than)
+            return await execute_device(runner, store, work)
 
     if len(devices) == 1:  # the usual on-demand request: no task to create and schedule
-        per_device = [await one(devices[0])]
+        runs = [await one(devices[0])]
     else:
-        per_device = await asyncio.gather(*(one(device_id) for device_id in devices))
-    return assemble(request, resource_id, devices, items, per_device)
+        runs = await asyncio.gather(*(one(device_id) for device_id in devices))
+    outcome = assemble(request, resource_id, devices, items, [run.results for run in runs])
+    if store is not None:
+        outcome.stored = [
+            result
+            for device_id, run in zip(devices, runs, strict=True)
+            for result in stored_results(resource_id, 0, DeviceWork(device_id, items), run)
+        ]
+    return outcome
 
 
 def assemble(

@@ -7,36 +7,63 @@ header was understood).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 
 from cas.access.device_run import DeviceRunner
+from cas.access.keeper import ResultKeeper
+from cas.access.lifecycle import Resources, new_resource_id, refuse
 from cas.access.ondemand import accesses, device_ids, run_on_demand
-from cas.messages import ErrorCode, MessageError, ParsedRequest, build_response
+from cas.access.resources import (
+    RequestRefused,
+    devices_of,
+    is_scheduled,
+    resource_kind,
+    utc,
+)
+from cas.access.stored import request_bytes
+from cas.messages import ErrorCode, ParsedRequest, build_response
+from cas.store import Resource, ResourceStatus
 from generated import device_access as dev
 from generated import message as mes
 
 Handler = Callable[[ParsedRequest], Awaitable[mes.ResponseMessage]]
 
 
-def new_resource_id() -> str:
-    return f"R-{uuid.uuid4().hex[:16]}"
-
-
 class CasService:
-    """What the gateway does for a request, independent of HTTP."""
+    """What the gateway does for a request, independent of HTTP.
 
-    def __init__(self, runner: DeviceRunner, *, device_concurrency: int = 64) -> None:
+    Without ``resources`` (no store) only on-demand DeviceAccess is served."""
+
+    def __init__(
+        self,
+        runner: DeviceRunner,
+        *,
+        resources: Resources | None = None,
+        keeper: ResultKeeper | None = None,
+        device_concurrency: int = 64,
+    ) -> None:
         self.runner = runner
+        self.resources = resources
+        self.keeper = keeper
         self.device_concurrency = device_concurrency
         self._handlers: dict[tuple[str, str], Handler] = {
             ("create", "DeviceAccess"): self.create_device_access,
         }
+        if resources is not None:
+            self._handlers.update(
+                {
+                    ("get", "DeviceAccess"): resources.get,
+                    ("get", "ResourceDirectory"): self.get_directory,
+                    ("change", "DeviceAccess"): self.change_device_access,
+                    ("cancel", "DeviceAccess"): resources.cancel,
+                    ("delete", "DeviceAccess"): resources.delete,
+                }
+            )
 
     async def handle(self, request: ParsedRequest) -> mes.ResponseMessage:
         handler = self._handlers.get((request.header.verb, request.header.noun))
         if handler is None:
-            raise _refuse(
+            raise refuse(
                 request,
                 ErrorCode.NOT_SUPPORTED,
                 f"{request.header.verb} {request.header.noun} is not supported yet",
@@ -44,37 +71,58 @@ class CasService:
         return await handler(request)
 
     async def create_device_access(self, request: ParsedRequest) -> mes.ResponseMessage:
-        access = request.payload
-        if not isinstance(access, dev.DeviceAccessType):
-            raise _refuse(request, ErrorCode.PAYLOAD_ELEMENTS_MISSING, "no DeviceAccess payload")
-        if _is_scheduled(access) or request.header.async_reply_flag:
-            raise _refuse(
-                request,
-                ErrorCode.NOT_SUPPORTED,
-                "scheduled and asynchronous DeviceAccess are not supported yet",
-            )
+        access = self._payload(request)
         if access.accept_data_notification:
-            raise _refuse(
+            raise refuse(
                 request,
                 ErrorCode.NOT_SUPPORTED,
                 "data-notification resources are not supported yet",
             )
-        references = access.devices_reference_list
-        if references is not None and any(
-            isinstance(item, dev.GroupReferenceType)
-            for item in references.device_reference_or_group_reference
-        ):
-            raise _refuse(request, ErrorCode.NOT_SUPPORTED, "GroupReference is not supported yet")
-        if not device_ids(access):
-            raise _refuse(
+        devices, groups = devices_of(access)
+        if groups:
+            raise refuse(request, ErrorCode.NOT_SUPPORTED, "GroupReference is not supported yet")
+        if not devices:
+            raise refuse(
                 request, ErrorCode.PAYLOAD_ELEMENTS_MISSING, "DevicesReferenceList names no device"
             )
         if not accesses(access):
-            raise _refuse(request, ErrorCode.PAYLOAD_ELEMENTS_MISSING, "CosemAccessList is empty")
+            raise refuse(request, ErrorCode.PAYLOAD_ELEMENTS_MISSING, "CosemAccessList is empty")
+        if is_scheduled(access) or request.header.async_reply_flag:
+            if self.resources is None:
+                raise refuse(request, ErrorCode.NOT_SUPPORTED, "scheduled access needs a store")
+            return await self.resources.create(request, access)
+        return await self._on_demand(request, access)
+
+    async def _on_demand(
+        self, request: ParsedRequest, access: dev.DeviceAccessType
+    ) -> mes.ResponseMessage:
         resource_id = new_resource_id()
+        store = self.resources.store if self.resources is not None else None
         outcome = await run_on_demand(
-            self.runner, access, resource_id, concurrency=self.device_concurrency
+            self.runner,
+            access,
+            resource_id,
+            store=store,
+            not_older_than=utc(access.not_older_than),
+            concurrency=self.device_concurrency,
         )
+        if self.keeper is not None:
+            now = self.runner.clock()
+            self.keeper.keep(
+                Resource(
+                    id=resource_id,
+                    kind=resource_kind(access),
+                    status=ResourceStatus.FINISHED,
+                    request=request_bytes(access),
+                    created=now,
+                    devices=device_ids(access),
+                    access_count=len(accesses(access)),
+                    message_id=request.header.message_id,
+                    last_activation=now,
+                    last_iteration=0,
+                ),
+                outcome.stored,
+            )
         return build_response(
             request.header,
             result=outcome.result,
@@ -83,13 +131,18 @@ class CasService:
             payload=outcome.payload,
         )
 
+    async def change_device_access(self, request: ParsedRequest) -> mes.ResponseMessage:
+        return await self.resources.change(request, self._payload(request))
 
-def _is_scheduled(access: dev.DeviceAccessType) -> bool:
-    return any(
-        value is not None
-        for value in (access.activates, access.repeating_interval, access.duration)
-    )
+    async def get_directory(self, request: ParsedRequest) -> mes.ResponseMessage:
+        return build_response(request.header, payload=await self.resources.directory())
+
+    @staticmethod
+    def _payload(request: ParsedRequest) -> dev.DeviceAccessType:
+        access = request.payload
+        if not isinstance(access, dev.DeviceAccessType):
+            raise refuse(request, ErrorCode.PAYLOAD_ELEMENTS_MISSING, "no DeviceAccess payload")
+        return access
 
 
-def _refuse(request: ParsedRequest, code: ErrorCode, reason: str) -> MessageError:
-    return MessageError(code, reason, soap_version=request.soap_version, header=request.header)
+__all__ = ["CasService", "RequestRefused"]

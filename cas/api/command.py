@@ -15,7 +15,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=LOOPBACK, help="address to listen on (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="TCP port (8080)")
     parser.add_argument(
-        "--db", default=None, help="state file: invocation counters (default ./cas.db or $CAS_DB)"
+        "--db", default=None, help="SQLite state file (default ./cas.db or $CAS_DB)"
+    )
+    parser.add_argument(
+        "--redis",
+        default=None,
+        help="share the work with other nodes through Redis (redis://host:6379/0) instead"
+        " of the SQLite file",
+    )
+    parser.add_argument(
+        "--role",
+        default="all",
+        choices=["all", "api", "worker"],
+        help="api: web service only; worker: scheduled work only (no HTTP); all: both."
+        " api and worker need --redis",
     )
     parser.add_argument(
         "--auth-file",
@@ -47,6 +60,12 @@ def run(args: argparse.Namespace) -> int:
         auth = ClientAuth.load(args.auth_file)
     except (RegistryError, AuthConfigError) as error:
         print(f"cas serve: {error}", file=sys.stderr)
+        return 2
+    if args.role != "all" and not args.redis:
+        print(
+            f"cas serve: --role {args.role} needs --redis (SQLite serves one process)",
+            file=sys.stderr,
+        )
         return 2
     host = args.host
     if not auth.configured and not is_loopback(host):

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import uvicorn
 
 from cas.api.app import ENDPOINT, create_app
 from cas.api.auth import ClientAuth
-from cas.dlms import MemoryInvocationCounterStore
-from cas.gateway import Gateway
+from cas.gateway import Gateway, GatewaySettings
 from cas.registry import Meter, Registry
+from cas.store import Store
+from cas.store.sqlite import SqliteStore
 from tests.support.soap import Reply, read_reply
 
 
@@ -33,9 +36,27 @@ class RunningGateway:
 
 @contextlib.asynccontextmanager
 async def running_gateway(
-    meters: list[Meter], *, auth: ClientAuth | None = None, counters=None
+    meters: list[Meter],
+    *,
+    auth: ClientAuth | None = None,
+    store: Store | None = None,
+    settings: GatewaySettings | None = None,
+    clock=None,
+    role: str = "all",
 ) -> AsyncIterator[RunningGateway]:
-    gateway = Gateway(Registry(meters), counters or MemoryInvocationCounterStore())
+    """The gateway on an SQLite store in a temporary folder unless ``store`` is given."""
+    with tempfile.TemporaryDirectory(prefix="cas-test-") as folder:
+        if store is None:
+            store = await SqliteStore.open(Path(folder) / "cas.db")
+        options = {"clock": clock} if clock is not None else {}
+        gateway = Gateway(Registry(meters), store, settings, role=role, **options)
+        async with _serving(gateway, auth) as running:
+            yield running
+
+
+@contextlib.asynccontextmanager
+async def _serving(gateway: Gateway, auth: ClientAuth | None) -> AsyncIterator[RunningGateway]:
+    await gateway.start()
     app = create_app(gateway.service, auth=auth, health=gateway.health, on_shutdown=gateway.close)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -1,0 +1,284 @@
+"""DeviceAccess as a resource: create (scheduled / asynchronous), get, change, cancel, delete,
+and the ResourceDirectory.
+
+- ``create`` with Activates / RepeatingInterval / Duration, or with AsyncReplyFlag, stores the
+  resource and answers at once with its Reply/ID; workers execute it.
+- ``get DeviceAccess`` with Request/ID returns the results gathered so far (filters: Request
+  StartTime/EndTime on the execution time, LastValidData: the last successful result per device
+  and access, a DevicesReferenceList in the payload). Results come in pages of at most
+  ``PageSize`` (Request/Option, default 1000): a page with more to follow is PARTIAL with Error
+  0.1 and a Reply/ID of idType "NextPage" to send back as Request/Option "After".
+  Without an ID it lists the resources (a ResourceDirectory).
+- ``change`` updates the schedule fields and Priority of a resource that has not finished.
+- ``cancel`` stops it (queued work dropped, the running iteration stopped) and keeps results.
+- ``delete`` removes it and its results.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from xsdata.models.datatype import XmlDateTime, XmlDuration
+
+from cas.access.iterations import finalize, results_payload
+from cas.access.resources import (
+    RequestRefused,
+    devices_of,
+    is_scheduled,
+    new_resource,
+    schedule_fields,
+)
+from cas.access.schedule import due_time, first_due, number_at
+from cas.messages import (
+    ErrorCode,
+    ErrorDetail,
+    ErrorLevel,
+    MessageError,
+    ParsedRequest,
+    ResultType,
+    build_response,
+)
+from cas.store import (
+    TERMINAL_STATUSES,
+    IterationStatus,
+    Resource,
+    ResourceKind,
+    ResourceStatus,
+    Store,
+)
+from generated import device_access as dev
+from generated import message as mes
+
+DEFAULT_PAGE = 1000
+MAX_PAGE = 10000
+Clock = Callable[[], datetime]
+
+
+def new_resource_id() -> str:
+    return f"R-{uuid.uuid4().hex[:16]}"
+
+
+def refuse(request: ParsedRequest, code: ErrorCode, reason: str, xpath: str | None = None):
+    return MessageError(
+        code, reason, xpath=xpath, soap_version=request.soap_version, header=request.header
+    )
+
+
+class Resources:
+    """The resource operations, over a store; ``wake`` nudges the local scheduler."""
+
+    def __init__(self, store: Store, *, clock: Clock, wake: Callable[[], None] | None = None):
+        self.store = store
+        self.clock = clock
+        self.wake = wake or (lambda: None)
+
+    async def create(self, request: ParsedRequest, access: dev.DeviceAccessType):
+        now = self.clock()
+        try:
+            resource = new_resource(request, access, new_resource_id(), now)
+        except RequestRefused as refused:
+            raise refuse(request, refused.code, refused.reason, refused.xpath) from None
+        due = first_due(resource) if resource.scheduled else now
+        await self.store.create_resource(resource, due)
+        self.wake()
+        return build_response(request.header, ids=[resource.id])
+
+    async def get(self, request: ParsedRequest):
+        resource_id = request.request.id
+        if resource_id is None:
+            return build_response(
+                request.header, payload=await self.directory(), noun="ResourceDirectory"
+            )
+        resource = await self._resource(request, resource_id)
+        page = _page_size(request)
+        after = _after(request)
+        devices = None
+        if isinstance(request.payload, dev.DeviceAccessType):
+            named, _groups = devices_of(request.payload)
+            devices = named or None
+        results = await self.store.results(
+            resource.id,
+            start=_aware(request.request.start_time),
+            end=_aware(request.request.end_time),
+            devices=devices,
+            latest_only=bool(request.request.last_valid_data),
+            after=after,
+            limit=page + 1,
+        )
+        more = len(results) > page
+        results = results[:page]
+        response = build_response(
+            request.header,
+            result=ResultType.PARTIAL if more else ResultType.OK,
+            errors=[
+                ErrorDetail(
+                    ErrorCode.PARTIAL_RESULT_MORE_TO_FOLLOW,
+                    "more results follow",
+                    level=ErrorLevel.INFORM,
+                )
+            ]
+            if more
+            else [],
+            ids=[resource.id],
+            payload=results_payload(resource, results),
+        )
+        if more:
+            response.reply.id.append(
+                mes.IdType(value=str(results[-1].sequence), id_type="NextPage")
+            )
+        return response
+
+    async def change(self, request: ParsedRequest, access: dev.DeviceAccessType):
+        resource = await self._resource(request, request.request.id or access.id)
+        if resource.status in TERMINAL_STATUSES:
+            raise refuse(
+                request,
+                ErrorCode.CANCELED_BY_BUSINESS_RULE,
+                f"resource {resource.id} is {resource.status}: it cannot be changed",
+            )
+        now = self.clock()
+        try:
+            fields = schedule_fields(access, now)
+        except RequestRefused as refused:
+            raise refuse(request, refused.code, refused.reason, refused.xpath) from None
+        # A field absent from the change keeps its value.
+        changes = {
+            name: value
+            for name, value in fields.items()
+            if value is not None and (name != "priority" or access.priority is not None)
+        }
+        updated = {**resource.__dict__, **changes}
+        candidate = Resource(**updated)
+        await self.store.update_resource(resource.id, changes, unless_status=TERMINAL_STATUSES)
+        if candidate.scheduled:
+            next_number = max(resource.last_iteration + 1, number_at(candidate, now))
+            due = due_time(candidate, next_number)
+            if candidate.repeating_interval and due < now:
+                due = due_time(candidate, next_number + 1)
+            expired = candidate.expires is not None and due > candidate.expires
+            await self.store.reschedule(resource.id, None if expired else due)
+        self.wake()
+        return build_response(request.header, ids=[resource.id])
+
+    async def cancel(self, request: ParsedRequest):
+        resource = await self._resource(request, request.request.id)
+        await self._stop(resource)
+        return build_response(request.header, ids=[resource.id])
+
+    async def delete(self, request: ParsedRequest):
+        resource = await self._resource(request, request.request.id)
+        await self._stop(resource)
+        await self.store.delete_resource(resource.id)
+        return build_response(request.header, ids=[resource.id])
+
+    async def directory(self) -> dev.ResourceDirectoryType:
+        entries = []
+        for resource in await self.store.list_resources():
+            iteration = (
+                await self.store.get_iteration(resource.id, resource.last_iteration)
+                if resource.last_iteration >= 0
+                else None
+            )
+            entries.append(resource_info(resource, iteration))
+        return dev.ResourceDirectoryType(resource=entries)
+
+    async def _stop(self, resource: Resource) -> None:
+        await self.store.update_resource(resource.id, {"status": ResourceStatus.CANCELLED})
+        await self.store.reschedule(resource.id, None)
+        await self.store.cancel_tasks(resource.id)
+        if resource.last_iteration >= 0:
+            await finalize(
+                self.store,
+                resource.id,
+                resource.last_iteration,
+                self.clock(),
+                status=IterationStatus.STOPPED,
+            )
+
+    async def _resource(self, request: ParsedRequest, resource_id: str | None) -> Resource:
+        if not resource_id:
+            raise refuse(request, ErrorCode.REQUEST_ELEMENTS_MISSING, "Request/ID is required")
+        resource = await self.store.get_resource(resource_id)
+        if resource is None:
+            raise refuse(
+                request, ErrorCode.INVALID_REQUEST_ID, f"no resource with ID {resource_id!r}"
+            )
+        return resource
+
+
+def resource_info(resource: Resource, iteration) -> dev.ResourceInfoType:
+    references = [dev.DeviceReferenceType(device_id=d) for d in resource.devices] + [
+        dev.GroupReferenceType(group_id=g) for g in resource.groups
+    ]
+    progress = None
+    if iteration is not None and iteration.status is not IterationStatus.MISSED:
+        total = iteration.tasks * max(resource.access_count, 1)
+        done_results = iteration.results_ok + iteration.results_failed
+        progress = dev.ProgressType(
+            done=iteration.results_ok,
+            failed=iteration.results_failed,
+            pending=max(0, total - done_results),
+        )
+    return dev.ResourceInfoType(
+        id=resource.id,
+        resource_type=dev.ResourceKindType(str(resource.kind)),
+        resource_status=dev.ResourceStatusType(str(resource.status)),
+        last_activation=_xml_time(resource.last_activation),
+        activates=_xml_time(resource.activates),
+        expires=_xml_time(resource.expires),
+        repeating_interval=_xml_duration(resource.repeating_interval),
+        duration=_xml_duration(resource.duration),
+        not_older_than=_xml_time(resource.not_older_than),
+        priority=resource.priority,
+        reply_address=resource.reply_address,
+        async_reply_flag=resource.async_reply,
+        accept_data_notification=resource.kind is ResourceKind.DATA_NOTIFICATION or None,
+        device_reference_or_group_reference=references,
+        progress=progress,
+    )
+
+
+def _xml_time(moment: datetime | None) -> XmlDateTime | None:
+    return XmlDateTime.from_datetime(moment) if moment is not None else None
+
+
+def _xml_duration(value: float | None) -> XmlDuration | None:
+    if value is None:
+        return None
+    whole = int(value)
+    return XmlDuration(f"PT{whole}S" if whole == value else f"PT{value:.3f}S")
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _page_size(request: ParsedRequest) -> int:
+    text = request.request.option("PageSize")
+    if text is None:
+        return DEFAULT_PAGE
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_PAGE:
+        raise refuse(
+            request,
+            ErrorCode.SCHEMA_VALIDATION_FAILED,
+            f"Option PageSize must be 1..{MAX_PAGE}, got {text!r}",
+        )
+    return int(text)
+
+
+def _after(request: ParsedRequest) -> int:
+    text = request.request.option("After")
+    if text is None:
+        return 0
+    if not text.strip().isdigit():
+        raise refuse(
+            request, ErrorCode.SCHEMA_VALIDATION_FAILED, f"Option After must be a number: {text!r}"
+        )
+    return int(text)
+
+
+__all__ = ["Resources", "is_scheduled", "resource_info"]

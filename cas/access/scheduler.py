@@ -1,0 +1,193 @@
+"""The dispatcher: starts the iterations of resources whose due time has come.
+
+It claims due resources from the store (several dispatchers on several nodes never start the
+same iteration: claims are leased and iteration numbers unique), starts the iteration — one
+device task per meter, queued with the resource's priority — records iterations missed while
+the gateway was down, and schedules the next due time. It sleeps until the earliest due time
+(or a wake-up when a resource is created or changed, or a poll interval for other nodes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from cas.access.device_run import utc_now
+from cas.access.iterations import finalize
+from cas.access.schedule import IterationPlan, due_time, plan
+from cas.store import (
+    TERMINAL_STATUSES,
+    Iteration,
+    IterationStatus,
+    Resource,
+    ResourceStatus,
+    Store,
+    Task,
+)
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+GroupResolver = Callable[[str], list[str]]
+
+
+class Scheduler:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        owner: str,
+        clock: Clock = utc_now,
+        batch: int = 200,
+        lease: float = 60.0,
+        poll_interval: float = 1.0,
+        resolve_group: GroupResolver | None = None,
+        on_tasks: Callable[[], None] | None = None,
+        on_outbox: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.owner = owner
+        self.clock = clock
+        self.batch = batch
+        self.lease = lease
+        self.poll_interval = poll_interval
+        self.resolve_group = resolve_group
+        self.on_tasks = on_tasks
+        self.on_outbox = on_outbox
+        self._wake = asyncio.Event()
+        self._stopped = False
+
+    def wake(self) -> None:
+        """A resource was created or changed: look at the schedule now."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopped:
+            try:
+                started = await self.dispatch_due()
+            except Exception:
+                logger.exception("dispatching due resources failed; retrying")
+                started = 0
+            if started:
+                continue
+            await self._sleep()
+
+    async def _sleep(self) -> None:
+        delay = self.poll_interval
+        upcoming = await self.store.next_due()
+        if upcoming is not None:
+            delay = min(delay, max(0.0, (upcoming - self.clock()).total_seconds()))
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def dispatch_due(self) -> int:
+        """Start every iteration due now; returns how many resources were handled."""
+        handled = 0
+        while True:
+            now = self.clock()
+            claimed = await self.store.claim_due(now, self.batch, self.owner, self.lease)
+            for resource_id, due in claimed:
+                try:
+                    await self._activate(resource_id, due)
+                except Exception:
+                    logger.exception("resource %s: could not start its iteration", resource_id)
+            handled += len(claimed)
+            if len(claimed) < self.batch:
+                return handled
+
+    async def _activate(self, resource_id: str, due: datetime) -> None:
+        resource = await self.store.get_resource(resource_id)
+        if resource is None or resource.status in TERMINAL_STATUSES:
+            await self.store.reschedule(resource_id, None)
+            return
+        now = self.clock()
+        chosen = plan(resource, due, now)
+        if chosen is None or chosen.number <= resource.last_iteration:
+            if chosen is None:
+                await self.store.update_resource(
+                    resource_id,
+                    {"status": ResourceStatus.FINISHED},
+                    unless_status=TERMINAL_STATUSES,
+                )
+                await self.store.reschedule(resource_id, None)
+            else:  # this iteration already started (a dispatcher died after starting it)
+                await self.store.reschedule(resource_id, chosen.next_due)
+            return
+        await self._record_missed(resource, chosen, now)
+        devices = self._devices(resource)
+        iteration = Iteration(
+            resource_id=resource.id,
+            number=chosen.number,
+            due=chosen.due,
+            started=now,
+            deadline=chosen.deadline,
+            tasks=len(devices),
+        )
+        tasks = [
+            Task(
+                resource_id=resource.id,
+                iteration=chosen.number,
+                device_id=device_id,
+                priority=resource.priority,
+                due=chosen.due,
+                deadline=chosen.deadline,
+            )
+            for device_id in devices
+        ]
+        await self.store.start_iteration(iteration, tasks)
+        await self.store.update_resource(
+            resource.id,
+            {
+                "status": ResourceStatus.EXECUTING,
+                "last_activation": now,
+                "last_iteration": chosen.number,
+                "missed_iterations": resource.missed_iterations + len(chosen.missed),
+            },
+            unless_status=TERMINAL_STATUSES,
+        )
+        await self.store.reschedule(resource.id, chosen.next_due)
+        if chosen.missed:
+            logger.warning(
+                "resource %s: %d iteration(s) missed while the gateway was down; ran %d",
+                resource.id,
+                len(chosen.missed),
+                chosen.number,
+            )
+        if not devices:
+            await finalize(self.store, resource.id, chosen.number, now, on_outbox=self.on_outbox)
+        elif self.on_tasks is not None:
+            self.on_tasks()
+
+    async def _record_missed(self, resource: Resource, chosen: IterationPlan, now: datetime):
+        for number in chosen.missed:
+            if number <= resource.last_iteration:
+                continue
+            missed = Iteration(
+                resource_id=resource.id,
+                number=number,
+                due=due_time(resource, number),
+                started=now,
+                deadline=None,
+                status=IterationStatus.MISSED,
+                finished=now,
+            )
+            await self.store.start_iteration(missed, [])
+
+    def _devices(self, resource: Resource) -> list[str]:
+        devices = list(resource.devices)
+        if resource.groups and self.resolve_group is not None:
+            seen = set(devices)
+            for group_id in resource.groups:
+                for device_id in self.resolve_group(group_id):
+                    if device_id not in seen:
+                        seen.add(device_id)
+                        devices.append(device_id)
+        return devices

@@ -1,0 +1,240 @@
+"""Workers: claim device tasks from the store and run them against the meters.
+
+A worker runs up to ``concurrency`` tasks at once, highest priority first (the store hands
+them out in that order). A task's claim is leased and kept alive while it runs; if the worker
+dies the task is handed to another worker after the lease, marked recovered (its writes are
+then not repeated blindly). A meter that cannot be reached is tried again with backoff within
+the iteration, unless the request said BypassRetry. The worker that completes an iteration's
+last task closes it (status, outbox); a sweeper closes iterations whose closer died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cas.access.device_run import DeviceRunner, utc_now
+from cas.access.execute import DeviceWork, execute_device, stored_results
+from cas.access.iterations import finalize
+from cas.access.stored import request_from_bytes
+from cas.store import ResourceStatus, Store, Task
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries of a meter that could not be reached: attempts after the first, and delays."""
+
+    attempts: int = 3
+    first_delay: float = 5.0
+    factor: float = 3.0
+    max_delay: float = 300.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        base = min(self.max_delay, self.first_delay * self.factor**attempt)
+        return base * (0.8 + 0.4 * rng.random())  # jitter: meters retried apart
+
+
+class TaskWorker:
+    def __init__(
+        self,
+        store: Store,
+        runner: DeviceRunner,
+        *,
+        owner: str,
+        clock: Clock = utc_now,
+        concurrency: int = 64,
+        lease: float = 60.0,
+        poll_interval: float = 1.0,
+        retry: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+        on_outbox: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.runner = runner
+        self.owner = owner
+        self.clock = clock
+        self.concurrency = concurrency
+        self.lease = lease
+        self.poll_interval = poll_interval
+        self.retry = retry or RetryPolicy()
+        self.rng = rng or random.Random()
+        self.on_outbox = on_outbox
+        self._running: set[asyncio.Task] = set()
+        self._wake = asyncio.Event()
+        self._slot_free = asyncio.Event()
+        self._stopped = False
+
+    def wake(self) -> None:
+        """Tasks were queued: claim now."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        try:
+            while not self._stopped:
+                try:
+                    claimed = await self.work_once()
+                except Exception:
+                    logger.exception("claiming tasks failed; retrying")
+                    claimed = 0
+                if claimed and len(self._running) < self.concurrency:
+                    continue
+                await self._idle()
+        finally:
+            await self.drain()
+
+    async def _idle(self) -> None:
+        self._wake.clear()
+        self._slot_free.clear()
+        waits = [asyncio.ensure_future(self._wake.wait())]
+        if len(self._running) >= self.concurrency:
+            waits = [asyncio.ensure_future(self._slot_free.wait())]
+        try:
+            await asyncio.wait(waits, timeout=self.poll_interval)
+        finally:
+            for waiter in waits:
+                waiter.cancel()
+
+    async def work_once(self) -> int:
+        """Claim as many tasks as there are free slots and start them; returns how many."""
+        free = self.concurrency - len(self._running)
+        if free <= 0:
+            return 0
+        tasks = await self.store.claim_tasks(self.owner, self.clock(), free, self.lease)
+        for task in tasks:
+            running = asyncio.create_task(self.execute(task))
+            self._running.add(running)
+            running.add_done_callback(self._done)
+        return len(tasks)
+
+    def _done(self, running: asyncio.Task) -> None:
+        self._running.discard(running)
+        self._slot_free.set()
+        if not running.cancelled() and running.exception() is not None:
+            logger.error("task failed inside the gateway", exc_info=running.exception())
+
+    async def drain(self) -> None:
+        """Wait for the tasks under way (tests, shutdown)."""
+        while self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
+
+    async def execute(self, task: Task) -> None:
+        resource = await self.store.get_resource(task.resource_id)
+        if resource is None or resource.status is ResourceStatus.CANCELLED:
+            # Cancelled or deleted: the store dropped the task; completing it stores nothing.
+            await self.store.complete_task(task, self.owner, [])
+            return
+        request = request_from_bytes(resource.request)
+        accesses = request.cosem_access_list.cosem_access if request.cosem_access_list else []
+        work = DeviceWork(
+            device_id=task.device_id,
+            accesses=accesses,
+            not_older_than=resource.not_older_than,
+            deadline=task.deadline,
+            interrupted=task.recovered,
+            repeat_writes=resource.repeat_writes,
+        )
+        async with self._lease_kept(task):
+            run = await execute_device(self.runner, self.store, work)
+        if run.transient and self._may_retry(task, resource.bypass_retry):
+            delay = self.retry.delay(task.attempt, self.rng)
+            logger.info(
+                "device %s unreachable (%s); retry %d in %.0f s",
+                task.device_id,
+                run.failure,
+                task.attempt + 1,
+                delay,
+            )
+            await self.store.retry_task(task, self.clock() + timedelta(seconds=delay))
+            return
+        results = stored_results(task.resource_id, task.iteration, work, run)
+        iteration = await self.store.complete_task(task, self.owner, results)
+        if iteration is not None and iteration.complete:
+            await finalize(
+                self.store,
+                iteration.resource_id,
+                iteration.number,
+                self.clock(),
+                on_outbox=self.on_outbox,
+            )
+
+    def _may_retry(self, task: Task, bypass: bool) -> bool:
+        if bypass or task.attempt >= self.retry.attempts:
+            return False
+        next_try = self.clock() + timedelta(seconds=self.retry.first_delay)
+        return task.deadline is None or next_try < task.deadline
+
+    @contextlib.asynccontextmanager
+    async def _lease_kept(self, task: Task):
+        """Extend the task's lease while it runs (a long load profile, a slow meter)."""
+
+        async def keep() -> None:
+            while True:
+                await asyncio.sleep(self.lease / 3)
+                until = self.clock() + timedelta(seconds=self.lease)
+                if not await self.store.extend_lease(task, self.owner, until):
+                    logger.warning("task %s: lease lost to another worker", task.key)
+                    return
+
+        keeper = asyncio.create_task(keep())
+        try:
+            yield
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+
+class Sweeper:
+    """Closes iterations whose tasks are all done but whose closer died before closing."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock = utc_now,
+        grace: float = 60.0,
+        interval: float = 30.0,
+        on_outbox: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.grace = grace
+        self.interval = interval
+        self.on_outbox = on_outbox
+        self._stopped = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    async def sweep(self) -> int:
+        now = self.clock()
+        stuck = await self.store.unfinished_iterations(now - timedelta(seconds=self.grace))
+        closed = 0
+        for iteration in stuck:
+            if await finalize(
+                self.store, iteration.resource_id, iteration.number, now, on_outbox=self.on_outbox
+            ):
+                closed += 1
+        return closed
+
+    async def run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                await self.sweep()
+            except Exception:
+                logger.exception("sweeping unfinished iterations failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), timeout=self.interval)
