@@ -222,7 +222,8 @@ def _json_fields(data: Mapping[str, Any]) -> list[str]:
 
 
 def _from_json_fields(raw: Mapping[bytes, bytes]) -> dict[str, Any]:
-    return {name.decode(): json.loads(value) for name, value in raw.items()}
+    """A hash whose values are JSON texts, decoded as one JSON object (one parse)."""
+    return json.loads(b"{" + b",".join(b'"%s":%s' % item for item in raw.items()) + b"}")
 
 
 def _pairs(flat: Sequence[Any]) -> dict[bytes, bytes]:
@@ -523,6 +524,7 @@ class RedisStore:
                 task.lease_token or "",
                 ok,
                 len(results) - ok,
+                self.prefix,
                 *self._result_args(results),
             ],
         )
@@ -578,14 +580,10 @@ class RedisStore:
             )[1:]
             cacheable = r.ok and r.request_key is not None
             args += [
-                k.results(rid),
-                k.result_xml(rid),
+                rid,
                 k.iteration_results(rid, r.iteration),
                 k.device_results(rid, r.device_id),
-                k.result_indexes(rid),
                 k.cache(r.device_id, r.request_key) if cacheable else "",
-                k.result_cache(rid),
-                rid,
                 tail,
                 r.xml,
                 repr(captured),
@@ -594,7 +592,9 @@ class RedisStore:
 
     async def put_results(self, results: Sequence[StoredResult]) -> None:
         if results:
-            await self._run("PUT_RESULTS", [self.keys.seq], self._result_args(results))
+            await self._run(
+                "PUT_RESULTS", [self.keys.seq], [self.prefix, *self._result_args(results)]
+            )
 
     async def results(
         self,

@@ -5,9 +5,10 @@ interleave with another node's. Conventions shared by every script:
 
 - Times arrive as strings (``repr`` of epoch seconds) and are written back as those strings:
   Lua formats numbers with 14 significant digits, which would round microseconds away.
-- Key names are built by the caller (``RedisKeys``) and passed in. Only the names of
-  per-task and per-message hashes, picked inside a script, are built here, as
-  ``prefix .. 'task:' .. key`` and ``prefix .. 'msg:' .. message_id``.
+- Key names are built by the caller (``RedisKeys``) and passed in, except names of the
+  form prefix + fixed part + one id, which scripts also build (``prefix .. 'task:' .. key``,
+  ``'msg:'``, ``'iter:'``, and a resource's ``'results:'``, ``'rxml:'``, ``'rindex:'``,
+  ``'rcache:'``): the same layout as ``RedisKeys``.
 - Scripts touch keys that are not declared in KEYS: fine on one Redis server (or a
   primary with replicas), not on Redis Cluster.
 """
@@ -35,25 +36,26 @@ local function drop_tasks(prefix, rtasks, ready, delayed, leased)
 end
 """
 
-# Results arrive in groups of RESULT_ARGS: results zset, xml hash, iteration index, device
-# index, index registry set, cache zset ('' when not cacheable), cache registry hash,
-# resource id, meta tail (JSON array without its leading '[seq,'), xml, captured.
-RESULT_ARGS = 11
+# Results arrive in groups of RESULT_ARGS: resource id, iteration index key, device index
+# key, cache zset key ('' when not cacheable), meta tail (the JSON array without its leading
+# '[seq,'), xml, captured. The resource's results/rxml/rindex/rcache keys are made here.
+RESULT_ARGS = 7
 
 _STORE_RESULTS = """
-local function store_results(seqkey, args, first)
-  for i = first, #args, 11 do
+local function store_results(prefix, seqkey, args, first)
+  for i = first, #args, 7 do
+    local rid = args[i]
     local seq = redis.call('INCR', seqkey)
-    local meta = '[' .. seq .. ',' .. args[i + 8]
-    redis.call('ZADD', args[i], seq, meta)
-    redis.call('HSET', args[i + 1], seq, args[i + 9])
+    local meta = '[' .. seq .. ',' .. args[i + 4]
+    redis.call('ZADD', prefix .. 'results:' .. rid, seq, meta)
+    redis.call('HSET', prefix .. 'rxml:' .. rid, seq, args[i + 5])
+    redis.call('ZADD', args[i + 1], seq, meta)
     redis.call('ZADD', args[i + 2], seq, meta)
-    redis.call('ZADD', args[i + 3], seq, meta)
-    redis.call('SADD', args[i + 4], args[i + 2], args[i + 3])
-    if args[i + 5] ~= '' then
-      local member = string.format('%015d', seq) .. ':' .. args[i + 7]
-      redis.call('ZADD', args[i + 5], args[i + 10], member)
-      redis.call('HSET', args[i + 6], member, args[i + 5])
+    redis.call('SADD', prefix .. 'rindex:' .. rid, args[i + 1], args[i + 2])
+    if args[i + 3] ~= '' then
+      local member = string.format('%015d', seq) .. ':' .. rid
+      redis.call('ZADD', args[i + 3], args[i + 6], member)
+      redis.call('HSET', prefix .. 'rcache:' .. rid, member, args[i + 3])
     end
   end
 end
@@ -238,7 +240,7 @@ return 1
 """
 
 # KEYS: task hash, leased, ready, delayed, resource tasks set, iteration hash, sequence.
-# ARGV: task key, owner, token, results ok, results failed, result groups.
+# ARGV: task key, owner, token, results ok, results failed, prefix, result groups.
 COMPLETE_TASK = (
     _STORE_RESULTS
     + """
@@ -250,7 +252,7 @@ redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[5], ARGV[1])
 if redis.call('EXISTS', KEYS[6]) == 0 then return false end
-store_results(KEYS[7], ARGV, 6)
+store_results(ARGV[6], KEYS[7], ARGV, 7)
 redis.call('HINCRBY', KEYS[6], 'tasks_done', 1)
 redis.call('HINCRBY', KEYS[6], 'results_ok', ARGV[4])
 redis.call('HINCRBY', KEYS[6], 'results_failed', ARGV[5])
@@ -258,11 +260,11 @@ return redis.call('HGETALL', KEYS[6])
 """
 )
 
-# KEYS: sequence. ARGV: result groups.
+# KEYS: sequence. ARGV: prefix, result groups.
 PUT_RESULTS = (
     _STORE_RESULTS
     + """
-store_results(KEYS[1], ARGV, 1)
+store_results(ARGV[1], KEYS[1], ARGV, 2)
 return 1
 """
 )
