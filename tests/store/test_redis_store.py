@@ -361,7 +361,14 @@ async def test_paging_through_a_large_group(redis_store):
     never_ok = {m for i, m in enumerate(meters) if i % 7 == 0}
     assert len(latest) == 4000 - len(never_ok)
     assert all(r.iteration == 2 and r.device_id not in never_ok for r in latest)
-    print(f"12,000 results stored in {stored_in:.2f} s, paged (25 x 500) in {paged_in:.2f} s")
+    started = time.perf_counter()
+    assert await store.delete_resource("R-1")
+    deleted_in = time.perf_counter() - started
+    assert await store.results("R-1") == []
+    print(
+        f"12,000 results stored in {stored_in:.2f} s, paged (25 x 500) in {paged_in:.2f} s,"
+        f" deleted in {deleted_in:.3f} s"
+    )
 
 
 async def test_opening_an_unreachable_redis_fails_clearly():
