@@ -115,14 +115,16 @@ def energy_value(response: object) -> int:
     return int(value.value)
 
 
-def build_gateway(meters: list[Meter], db: str):
-    """The gateway as ``cas serve`` builds it (state in an SQLite file): the one place to
-    follow changes of the Gateway's constructor."""
-    from cas.dlms import SqliteInvocationCounterStore
+async def build_gateway(meters: list[Meter], db: str):
+    """The gateway as ``cas serve`` builds it (state in an SQLite file, background loops
+    started): the one place to follow changes of the Gateway's constructor."""
     from cas.gateway import Gateway
     from cas.registry import Registry
+    from cas.store.sqlite import SqliteStore
 
-    return Gateway(Registry(meters), SqliteInvocationCounterStore(db))
+    gateway = Gateway(Registry(meters), await SqliteStore.open(db))
+    await gateway.start()
+    return gateway
 
 
 # --- the gateway in a child process ------------------------------------------------------------
@@ -132,13 +134,22 @@ def serve_child(registry: str, db: str, loop: str, http_impl: str) -> int:
     """The child: ``cas serve``'s app on uvicorn, on an ephemeral port printed to stdout."""
     import logging
 
-    import uvicorn
-
-    from cas.api.app import create_app
     from cas.registry import load_meters
 
     logging.basicConfig(level="WARNING")
-    gateway = build_gateway(load_meters(registry), db)
+    if loop == "uvloop":
+        import uvloop
+
+        uvloop.install()
+    return asyncio.run(_serve_child(load_meters(registry), db, http_impl))
+
+
+async def _serve_child(meters: list[Meter], db: str, http_impl: str) -> int:
+    import uvicorn
+
+    from cas.api.app import create_app
+
+    gateway = await build_gateway(meters, db)
     app = create_app(gateway.service, health=gateway.health, on_shutdown=gateway.close)
     # proto IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only for such a socket;
     # with proto 0, Nagle holds the response body behind its headers for a delayed ACK (40 ms)
@@ -147,11 +158,11 @@ def serve_child(registry: str, db: str, loop: str, http_impl: str) -> int:
     sock.bind(("127.0.0.1", 0))
     sock.listen(2048)  # connections wait in the backlog until uvicorn accepts them
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, loop=loop, http=http_impl, lifespan="on"
+        app, log_level="warning", access_log=False, http=http_impl, lifespan="on"
     )
     server = uvicorn.Server(config)
     print(f"port {sock.getsockname()[1]}", flush=True)
-    server.run(sockets=[sock])
+    await server.serve(sockets=[sock])
     return 0
 
 
@@ -379,7 +390,7 @@ async def breakdown(meter: Meter, args, db: str) -> dict[str, float]:
     separate loop of encode + SessionPool.request + decode."""
     from cas.api.app import create_app
 
-    gateway = build_gateway([meter], db)
+    gateway = await build_gateway([meter], db)
     app = create_app(gateway.service)
     count = args.requests
     cpu = time.process_time

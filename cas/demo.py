@@ -145,7 +145,7 @@ async def _demo(args: argparse.Namespace) -> int:
         gateway = Gateway(Registry(fleet.meters), await SqliteStore.open(folder / "cas.db"))
         await gateway.start()
         app = create_app(gateway.service, health=gateway.health, on_shutdown=gateway.close)
-        sock = socket.socket()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", args.port))
         port = sock.getsockname()[1]

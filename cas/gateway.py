@@ -37,6 +37,7 @@ ROLES = ("all", "api", "worker")
 @dataclass
 class GatewaySettings:
     device_concurrency: int = 64  # meters worked on at once for one on-demand request
+    keep_on_demand: bool = False  # keep every on-demand result (not only NotOlderThan ones)
     worker_concurrency: int = 64  # device tasks run at once by this node's worker
     max_sessions: int = 1000  # associations held open at once
     task_lease: float = 60.0  # s a claimed task stays with a worker that stopped answering
@@ -86,6 +87,7 @@ class Gateway:
             self.runner,
             resources=self.resources,
             keeper=self.keeper,
+            keep_on_demand=self.settings.keep_on_demand,
             device_concurrency=self.settings.device_concurrency,
         )
         self._background: list[asyncio.Task] = []

@@ -32,7 +32,10 @@ Handler = Callable[[ParsedRequest], Awaitable[mes.ResponseMessage]]
 class CasService:
     """What the gateway does for a request, independent of HTTP.
 
-    Without ``resources`` (no store) only on-demand DeviceAccess is served."""
+    Without ``resources`` (no store) only on-demand DeviceAccess is served. An on-demand
+    request's results are kept in the store (for ``get DeviceAccess`` by its ID and for later
+    NotOlderThan requests) when it carries NotOlderThan, or always with ``keep_on_demand``;
+    keeping costs CPU on the hot path, so by default plain on-demand reads are not kept."""
 
     def __init__(
         self,
@@ -40,11 +43,13 @@ class CasService:
         *,
         resources: Resources | None = None,
         keeper: ResultKeeper | None = None,
+        keep_on_demand: bool = False,
         device_concurrency: int = 64,
     ) -> None:
         self.runner = runner
         self.resources = resources
         self.keeper = keeper
+        self.keep_on_demand = keep_on_demand
         self.device_concurrency = device_concurrency
         self._handlers: dict[tuple[str, str], Handler] = {
             ("create", "DeviceAccess"): self.create_device_access,
@@ -97,16 +102,18 @@ class CasService:
         self, request: ParsedRequest, access: dev.DeviceAccessType
     ) -> mes.ResponseMessage:
         resource_id = new_resource_id()
+        not_older_than = utc(access.not_older_than)
+        keep = self.keeper is not None and (self.keep_on_demand or not_older_than is not None)
         store = self.resources.store if self.resources is not None else None
         outcome = await run_on_demand(
             self.runner,
             access,
             resource_id,
-            store=store,
-            not_older_than=utc(access.not_older_than),
+            store=store if keep or not_older_than is not None else None,
+            not_older_than=not_older_than,
             concurrency=self.device_concurrency,
         )
-        if self.keeper is not None:
+        if keep:
             now = self.runner.clock()
             self.keeper.keep(
                 Resource(

@@ -65,7 +65,7 @@ def directory_entry(reply, resource_id):
 async def setup():
     clock = FakeClock()
     fleet = MeterFleet(count=2, transport="wrapper", security="hls-gmac")
-    async with fleet, running_gateway(fleet.meters, clock=clock) as gateway:
+    async with fleet, running_gateway(fleet.meters, clock=clock, background=False) as gateway:
         yield fleet, gateway, clock
 
 

@@ -43,22 +43,30 @@ async def running_gateway(
     settings: GatewaySettings | None = None,
     clock=None,
     role: str = "all",
+    background: bool = True,
 ) -> AsyncIterator[RunningGateway]:
-    """The gateway on an SQLite store in a temporary folder unless ``store`` is given."""
+    """The gateway on an SQLite store in a temporary folder unless ``store`` is given.
+
+    ``background=False``: the scheduler, workers and outbox do not run by themselves; the
+    test drives them (needed when it moves a fake clock past leases)."""
     with tempfile.TemporaryDirectory(prefix="cas-test-") as folder:
         if store is None:
             store = await SqliteStore.open(Path(folder) / "cas.db")
         options = {"clock": clock} if clock is not None else {}
         gateway = Gateway(Registry(meters), store, settings, role=role, **options)
-        async with _serving(gateway, auth) as running:
+        async with _serving(gateway, auth, background) as running:
             yield running
 
 
 @contextlib.asynccontextmanager
-async def _serving(gateway: Gateway, auth: ClientAuth | None) -> AsyncIterator[RunningGateway]:
-    await gateway.start()
+async def _serving(
+    gateway: Gateway, auth: ClientAuth | None, background: bool
+) -> AsyncIterator[RunningGateway]:
+    if background:
+        await gateway.start()
     app = create_app(gateway.service, auth=auth, health=gateway.health, on_shutdown=gateway.close)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP given explicitly: asyncio then sets TCP_NODELAY (no 40 ms delayed answers)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
