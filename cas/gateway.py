@@ -40,6 +40,7 @@ class GatewaySettings:
     keep_on_demand: bool = False  # keep every on-demand result (not only NotOlderThan ones)
     worker_concurrency: int = 64  # device tasks run at once by this node's worker
     max_sessions: int = 1000  # associations held open at once
+    shared_max_idle: float = 5.0  # with Redis: s an idle association keeps the meter's lock
     task_lease: float = 60.0  # s a claimed task stays with a worker that stopped answering
     poll_interval: float = 1.0  # s between looks at the store for work queued by other nodes
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -71,8 +72,14 @@ class Gateway:
         self.registry = registry
         self.store = store
         self.clock = clock
+        shared = is_shared(store)
         self.pool = SessionPool(
-            store, settings=self.settings.session, max_sessions=self.settings.max_sessions
+            store,
+            settings=self.settings.session,
+            max_sessions=self.settings.max_sessions,
+            guard=store if shared else None,
+            owner=self.node,
+            max_idle=self.settings.shared_max_idle if shared else None,
         )
         self.runner = DeviceRunner(registry, self.pool, clock)
         self.keeper = ResultKeeper(store)
@@ -148,6 +155,13 @@ class Gateway:
                 await asyncio.wait_for(task, timeout=10)
         await self.pool.close()
         await self.store.close()
+
+
+def is_shared(store: Store) -> bool:
+    """Several gateway processes may use this store (and so reach the same meters)."""
+    from cas.store.redis import RedisStore
+
+    return isinstance(store, RedisStore)
 
 
 def default_db_path() -> str:

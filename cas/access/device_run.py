@@ -26,6 +26,7 @@ from cas.cosem import (
 from cas.dlms import (
     ConnectionClosed,
     DlmsError,
+    MeterBusy,
     MeterTimeout,
     MeterUnreachable,
     Session,
@@ -46,7 +47,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-TRANSIENT_FAILURES = (MeterUnreachable, MeterTimeout, ConnectionClosed)
+TRANSIENT_FAILURES = (MeterUnreachable, MeterTimeout, ConnectionClosed, MeterBusy)
 """Failures worth another try later: the meter may simply not be reachable right now."""
 
 

@@ -19,6 +19,7 @@ from cas.dlms import (
     ConnectionClosed,
     DlmsError,
     FrameError,
+    MeterBusy,
     MeterTimeout,
     MeterUnreachable,
     ProtocolError,
@@ -30,6 +31,7 @@ from generated import device_access as dev
 
 # How a DLMS failure reads to the client: the code, and whether trying again later may help.
 _FAILURES: tuple[tuple[type[DlmsError], ErrorCode], ...] = (
+    (MeterBusy, ErrorCode.TRANSACTION_NOT_ATTEMPTED),
     (MeterUnreachable, ErrorCode.DEVICE_UNREACHABLE),
     (MeterTimeout, ErrorCode.REQUEST_TIMED_OUT),
     (SecurityError, ErrorCode.DEVICE_SECURITY_FAILURE),

@@ -37,6 +37,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
         " (also $CAS_USERS, $CAS_API_KEYS)",
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    tuning = parser.add_argument_group("worker tuning")
+    tuning.add_argument(
+        "--worker-concurrency",
+        type=int,
+        default=64,
+        metavar="N",
+        help="device tasks this node runs at once (64)",
+    )
+    tuning.add_argument(
+        "--task-lease",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="s before another node takes over the tasks of a silent one (60)",
+    )
+    tuning.add_argument(
+        "--poll-interval",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="s between looks for work queued by other nodes (1)",
+    )
 
 
 def is_loopback(host: str) -> bool:
@@ -77,8 +99,11 @@ def run(args: argparse.Namespace) -> int:
         host = LOOPBACK
     elif not auth.configured:
         print("cas serve: no client authentication configured (localhost only)", file=sys.stderr)
-    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-        return runner.run(serve(registry, auth, host, args.port, args.db, args.log_level))
+    try:
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            return runner.run(serve(registry, auth, host, args))
+    except KeyboardInterrupt:
+        return 0
 
 
 def event_loop_factory():
@@ -92,20 +117,48 @@ def event_loop_factory():
     return uvloop.new_event_loop
 
 
-async def serve(registry, auth, host: str, port: int, db: str | None, log_level: str) -> int:
+async def serve(registry, auth, host: str, args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
     import uvicorn
 
     from cas.api.app import ENDPOINT, create_app
-    from cas.dlms import SqliteInvocationCounterStore
-    from cas.gateway import Gateway, default_db_path
+    from cas.gateway import Gateway, GatewaySettings, default_db_path
+    from cas.store import open_store
 
-    gateway = Gateway(registry, SqliteInvocationCounterStore(db or default_db_path()))
+    location = args.redis or args.db or default_db_path()
+    try:
+        store = await open_store(location)
+    except Exception as error:  # unreachable Redis, unwritable file: say so, no traceback
+        print(f"cas serve: cannot open the store {location}: {error}", file=sys.stderr)
+        return 1
+    settings = GatewaySettings(
+        worker_concurrency=args.worker_concurrency,
+        task_lease=args.task_lease,
+        poll_interval=args.poll_interval,
+    )
+    gateway = Gateway(registry, store, settings, role=args.role)
+    await gateway.start()
+    where = f"Redis {args.redis}" if args.redis else f"SQLite {location}"
+    if args.role == "worker":
+        print(f"CAS worker {gateway.node}: {len(registry)} meter(s); store {where}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+        await gateway.close()
+        return 0
     app = create_app(gateway.service, auth=auth, health=gateway.health, on_shutdown=gateway.close)
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False)
+    config = uvicorn.Config(
+        app, host=host, port=args.port, log_level=args.log_level, access_log=False
+    )
     server = uvicorn.Server(config)
     print(
-        f"CAS gateway: {len(registry)} meter(s); SOAP endpoint http://{host}:{port}{ENDPOINT}"
-        f" (WSDL: http://{host}:{port}{ENDPOINT}?wsdl)",
+        f"CAS gateway ({args.role}): {len(registry)} meter(s); store {where};"
+        f" SOAP endpoint http://{host}:{args.port}{ENDPOINT}"
+        f" (WSDL: http://{host}:{args.port}{ENDPOINT}?wsdl)",
         flush=True,
     )
     await server.serve()

@@ -24,13 +24,14 @@ from cas.dlms.errors import (
     ConnectionClosed,
     DlmsError,
     FrameError,
+    MeterBusy,
     MeterTimeout,
     MeterUnreachable,
     ProtocolError,
     ReplayError,
     SecurityError,
 )
-from cas.dlms.pool import PoolStats, SessionPool
+from cas.dlms.pool import MeterGuard, PoolStats, SessionPool
 from cas.dlms.session import Session, SessionSettings
 
 __all__ = [
@@ -41,7 +42,9 @@ __all__ = [
     "FrameError",
     "InvocationCounterStore",
     "MemoryInvocationCounterStore",
+    "MeterBusy",
     "MeterCounters",
+    "MeterGuard",
     "MeterTimeout",
     "MeterUnreachable",
     "PoolStats",

@@ -27,6 +27,10 @@ class ConnectionClosed(DlmsError):
     """The meter closed the connection (or sent HDLC DM/DISC) while an answer was expected."""
 
 
+class MeterBusy(DlmsError):
+    """Another gateway node holds the meter's association (one per meter across nodes)."""
+
+
 class FrameError(DlmsError):
     """Garbage, truncated or oversized frame, bad HDLC CRC, wrong frame addresses."""
 

@@ -15,13 +15,22 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from cas.dlms.counters import InvocationCounterStore, MemoryInvocationCounterStore, MeterCounters
-from cas.dlms.errors import DlmsError
+from cas.dlms.errors import DlmsError, MeterBusy
 from cas.dlms.session import Session, SessionSettings
 from cas.registry import Meter
 
 logger = logging.getLogger(__name__)
+
+
+class MeterGuard(Protocol):
+    """Exclusivity of a meter across gateway nodes (the store's per-meter locks)."""
+
+    async def acquire_meter(self, system_title: str, owner: str, ttl: float) -> bool: ...
+
+    async def release_meter(self, system_title: str, owner: str) -> None: ...
 
 
 @dataclass(eq=False)
@@ -51,14 +60,25 @@ class SessionPool:
         max_sessions: int = 1000,
         idle_margin: float = 5.0,
         max_idle: float | None = None,
+        guard: MeterGuard | None = None,
+        owner: str = "local",
+        busy_wait: float = 10.0,
     ) -> None:
         """``idle_margin``: release this long before the meter's inactivity timeout (at most
-        a quarter of it); ``max_idle``: release idle associations after this long at most."""
+        a quarter of it); ``max_idle``: release idle associations after this long at most.
+
+        ``guard`` (several nodes): a meter's association is opened only while this node
+        (``owner``) holds the meter's lock, for at most ``busy_wait`` seconds of waiting
+        (then MeterBusy); the lock is renewed at each use and released with the
+        association, and lapses by itself after the meter's inactivity timeout."""
         self.store = store if store is not None else MemoryInvocationCounterStore()
         self.settings = settings or SessionSettings()
         self.max_sessions = max_sessions
         self.idle_margin = idle_margin
         self.max_idle = max_idle
+        self.guard = guard
+        self.owner = owner
+        self.busy_wait = busy_wait
         self.stats = PoolStats()
         self._slots: dict[str, _Slot] = {}
         self._open = 0
@@ -135,14 +155,17 @@ class SessionPool:
             if session.usable and session.meter == meter and idle <= self.idle_limit(meter):
                 self.stats.reused += 1
                 logger.debug("%s: reusing association (idle %.1f s)", session.where, idle)
+                await self._renew_lock(meter)
                 return session
             await self._release(slot, "expired or changed")
+        await self._lock(meter)
         await self._acquire_capacity(slot)
         try:
             session = Session(meter, slot.counters, self.settings)  # ValueError: bad entry
             await session.open()
         except BaseException:
             await self._give_back_capacity()
+            await self._unlock(meter.system_title)
             with contextlib.suppress(Exception):
                 await slot.counters.flush()
             raise
@@ -160,6 +183,7 @@ class SessionPool:
             await session.close()
         finally:
             await self._give_back_capacity()
+            await self._unlock(session.meter.system_title)
 
     async def _discard(self, slot: _Slot, why: str) -> None:
         session, slot.session = slot.session, None
@@ -178,6 +202,7 @@ class SessionPool:
             logger.warning("%s: could not persist the meter's invocation counter", session.where)
         finally:
             await self._give_back_capacity()
+            await self._unlock(session.meter.system_title)
 
     async def _close_slot(self, slot: _Slot) -> None:
         async with slot.lock:
@@ -220,6 +245,43 @@ class SessionPool:
         logger.debug("%s: releasing association (%s)", session.where, why)
         with contextlib.suppress(DlmsError, OSError):
             await session.close()
+        await self._unlock(session.meter.system_title)
+
+    # --- exclusivity across nodes -------------------------------------------------------------
+
+    def _lock_ttl(self, meter: Meter) -> float:
+        # Held while the association may be open: the meter drops it after its inactivity
+        # timeout, so a node that died stops blocking the others after that.
+        return meter.inactivity_timeout + 30.0
+
+    async def _lock(self, meter: Meter) -> None:
+        if self.guard is None:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.busy_wait
+        pause = 0.05
+        while not await self.guard.acquire_meter(
+            meter.system_title, self.owner, self._lock_ttl(meter)
+        ):
+            if loop.time() + pause > deadline:
+                raise MeterBusy(
+                    f"meter {meter.system_title}: in use by another gateway node"
+                    f" for more than {self.busy_wait:.0f} s"
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+    async def _renew_lock(self, meter: Meter) -> None:
+        if self.guard is not None:
+            await self.guard.acquire_meter(meter.system_title, self.owner, self._lock_ttl(meter))
+
+    async def _unlock(self, system_title: str) -> None:
+        if self.guard is None:
+            return
+        try:
+            await self.guard.release_meter(system_title, self.owner)
+        except Exception:  # it lapses by itself
+            logger.warning("meter %s: could not release its lock", system_title)
 
     # --- idle release -------------------------------------------------------------------------
 

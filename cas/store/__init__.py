@@ -21,9 +21,12 @@ from cas.store.protocol import Store
 async def open_store(location: str) -> Store:
     """``redis://…`` / ``rediss://…`` opens a RedisStore; anything else is an SQLite file."""
     if location.startswith(("redis://", "rediss://", "unix://")):
+        import os
+
         from cas.store.redis import RedisStore
 
-        return await RedisStore.open(location)
+        # CAS_REDIS_PREFIX: several gateways (or test runs) on one Redis, each in its own keys
+        return await RedisStore.open(location, prefix=os.environ.get("CAS_REDIS_PREFIX", "cas:"))
     from cas.store.sqlite import SqliteStore
 
     return await SqliteStore.open(location)
