@@ -33,6 +33,7 @@ import httpx
 
 from cas.notify.attempt import MAX_ANSWER_BYTES, AttemptOutcome, post_message
 from cas.notify.backoff import Backoff
+from cas.notify.breaker import Breakers, destination
 from cas.notify.urls import redacted, undeliverable_reason
 from cas.store import OutboxMessage, Store
 
@@ -83,6 +84,7 @@ class OutboxDelivery:
         self._more_due = False  # the last claim filled every free slot: more may be waiting
         self._stopping = False
         self._claim_failures = 0
+        self._breakers = Breakers(self.backoff)
 
     # --- control -------------------------------------------------------------------------
 
@@ -195,19 +197,43 @@ class OutboxDelivery:
             if reason is not None:
                 await self._give_up(message, reason)
                 return
-            try:
-                outcome = await post_message(
-                    self._http(), message, timeout=self.timeout, max_answer=self.max_answer
-                )
-            except Exception as error:  # a defect, not the subscriber: still a failed attempt
-                logger.exception("outbox: attempt for %s failed unexpectedly", message.message_id)
-                outcome = AttemptOutcome(f"internal error: {type(error).__name__}")
+            key = destination(message.url)
+            deferred = self._breakers.admit(key, self.clock())
+            if deferred is not None:
+                not_before, why = deferred
+                await self._record(message, AttemptOutcome(f"not sent: {why}"), not_before)
+                return
+            outcome = await self._attempt(message, key)
             await self._record(message, outcome)
         except Exception:
             # the store could not record it: the claim runs out and the message is retried
             logger.exception("outbox: recording the attempt for %s failed", message.message_id)
 
-    async def _record(self, message: OutboxMessage, outcome: AttemptOutcome) -> None:
+    async def _attempt(self, message: OutboxMessage, key: str) -> AttemptOutcome:
+        try:
+            outcome = await post_message(
+                self._http(), message, timeout=self.timeout, max_answer=self.max_answer
+            )
+        except BaseException as error:
+            self._breakers.release(key)
+            if not isinstance(error, Exception):
+                raise  # cancelled: no outcome (the lease runs out, as after a crash)
+            # a defect, not the subscriber: still a failed attempt
+            logger.exception("outbox: attempt for %s failed unexpectedly", message.message_id)
+            return AttemptOutcome(f"internal error: {type(error).__name__}")
+        if outcome.status is None and outcome.error is not None:
+            if not self._breakers.is_open(key):
+                logger.info(
+                    "outbox: %s does not answer (%s): holding its messages", key, outcome.error
+                )
+            self._breakers.unreachable(key, self.clock(), outcome.error)
+        else:
+            self._breakers.answered(key)
+        return outcome
+
+    async def _record(
+        self, message: OutboxMessage, outcome: AttemptOutcome, not_before: datetime | None = None
+    ) -> None:
         if outcome.error is None:
             await self.store.outbox_delivered(message)
             logger.info(
@@ -222,10 +248,13 @@ class OutboxDelivery:
         if now >= deadline:
             await self._give_up(message, outcome.error)
             return
-        delay = timedelta(seconds=self.backoff.delay(message.attempts))
-        next_attempt = min(now + delay, deadline)
+        next_attempt = now + timedelta(seconds=self.backoff.delay(message.attempts))
+        if not_before is not None:
+            next_attempt = max(next_attempt, not_before)
+        next_attempt = min(next_attempt, deadline)
         await self.store.outbox_retry(message, next_attempt, outcome.error)
-        logger.info(
+        logger.log(
+            logging.DEBUG if not_before is not None else logging.INFO,
             "outbox: %s to %s failed (attempt %d): %s; next attempt at %s",
             message.message_id,
             redacted(message.url),

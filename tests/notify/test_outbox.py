@@ -217,7 +217,10 @@ async def test_a_subscriber_down_for_a_while_gets_everything_once_back(store, cl
         assert await store.outbox_pending() == queued
         await receiver.start()  # back, on the same port
         clock.advance(300)  # the backoff cap: every message is due again
-        assert await worker.deliver_due() == queued
+        assert await worker.deliver_due() == queued  # one probe; the others wait their turn
+        assert len(receiver.requests) == 1
+        clock.advance(300)
+        assert await worker.deliver_due() == queued - 1
         assert await store.outbox_pending() == 0
         clock.advance(86_400)
         assert await worker.deliver_due() == 0  # nothing is sent again after success
@@ -429,3 +432,36 @@ async def test_an_oversized_answer_is_not_read_and_counts_as_a_failure(store, cl
     async with delivery(spy, clock, max_answer=4096) as worker:
         await worker.deliver_due()
     assert spy.retries[0][2] == "answer larger than 4096 bytes"
+
+
+async def test_a_hanging_subscriber_with_a_backlog_does_not_starve_another(store, clock):
+    """Twenty messages for a subscriber that hangs, claimed first (oldest), four slots: one
+    round of four attempts times out, then its messages are held back without being sent
+    while the other subscriber's go out."""
+    spy = StoreSpy(store)
+    async with Receiver(default=Answer.hang(30)) as hanging, Receiver() as healthy:
+        stuck = [event_message(f"stuck-{i}", hanging.url, created=T0) for i in range(20)]
+        fine = [
+            event_message(f"fine-{i}", healthy.url, created=T0 + timedelta(seconds=1))
+            for i in range(4)
+        ]
+        await store.outbox_put(stuck + fine)
+        async with delivery(spy, clock, concurrency=4, timeout=0.5) as worker:
+            assert await worker.deliver_due() == 4  # stuck-0..3: no answer within 0.5 s
+            start = time.monotonic()
+            assert await worker.deliver_due() == 4  # stuck-4..7: held back, nothing sent
+            assert await worker.deliver_due() == 4  # stuck-8..11
+            assert await worker.deliver_due() == 4  # stuck-12..15
+            assert await worker.deliver_due() == 4  # stuck-16..19
+            assert await worker.deliver_due() == 4  # fine-0..3: delivered
+            elapsed = time.monotonic() - start
+        assert len(hanging.requests) == 4
+        assert sorted(healthy.message_ids()) == [f"fine-{i}" for i in range(4)]
+    assert sorted(spy.delivered) == [f"fine-{i}" for i in range(4)]
+    assert elapsed < 0.5  # no pass waited for the hanging subscriber again
+    held = [error for mid, _, error in spy.retries if mid in {"stuck-4", "stuck-19"}]
+    assert held == [f"not sent: {destination_of(hanging)} unreachable (no answer within 0.5 s)"] * 2
+
+
+def destination_of(receiver: Receiver) -> str:
+    return f"http://127.0.0.1:{receiver.port}"
