@@ -9,7 +9,10 @@ hangs holds one slot for at most ``timeout``), and records the outcome:
 - failed: retried after ``backoff.delay(attempts)`` (1 s, 2 s, 4 s ... 5 min, jittered), the
   last retry being held at most until ``created + max_age``; a failure at or after that age
   puts the message aside as dead (``outbox_dead``, logged at WARNING with its last error);
-- not an http(s) URL: dead at once, nothing is sent.
+- not an http(s) URL: dead at once, nothing is sent;
+- to a destination that just gave no answer at all (refused, cut, timed out): held back
+  without sending, as a failed attempt (``cas.notify.breaker``), so that a subscriber that
+  hangs with a backlog does not take every slot at each retry round.
 
 The body is never rewritten, so the MessageID in it is the same at every attempt and a
 receiver can drop duplicates. A duplicate reaches a receiver only when its OK answer was
@@ -142,7 +145,8 @@ class OutboxDelivery:
 
     async def deliver_due(self) -> int:
         """One pass: claim the messages due now (as many as there are free slots), attempt
-        them concurrently, record the outcomes. Returns how many were attempted."""
+        them concurrently, record the outcomes. Returns how many were handled (sent, held
+        back by the breaker, or put aside)."""
         started = await self._start_due()
         if started:
             await asyncio.gather(*started)
