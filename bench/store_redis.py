@@ -5,6 +5,9 @@
    with two results (~300 bytes of XML each). Figure: completed tasks per second (claim +
    complete, results stored), with 1 and with 2 processes, and SQLite (one process) as the
    single-node reference measured in the same run.
+   ``--work-ms`` adds a simulated meter time per task (an asyncio sleep): then a process is
+   bound by its concurrency, not by CPU, and the 2-process ratio shows whether the store
+   lets two processes share the work without getting in each other's way.
 2. Schedule: ``--resources`` resources due now; workers ``claim_due`` batches of 100 and
    ``reschedule`` each one an hour later. Figure: dispatches per second.
 
@@ -13,7 +16,7 @@ workers' own process time), which shows where the time goes on a small machine.
 
 Each run uses its own key prefix on the Redis at --url (removed afterwards).
 Usage: python bench/store_redis.py [--url redis://127.0.0.1:6379/0] [--tasks 10000]
-       [--resources 10000] [--coroutines 8] [--batch 10] [--repeat 3]
+       [--resources 10000] [--coroutines 8] [--batch 10] [--repeat 3] [--work-ms 0]
 """
 
 from __future__ import annotations
@@ -96,13 +99,15 @@ async def fill_schedule(store, count: int) -> None:
 # --- the worker loops ----------------------------------------------------------------------------
 
 
-async def task_loop(store, owner: str, batch: int) -> int:
+async def task_loop(store, owner: str, batch: int, work: float) -> int:
     done = 0
     while True:
         tasks = await store.claim_tasks(owner, now(), batch, 60)
         if not tasks:
             return done
         for task in tasks:
+            if work:
+                await asyncio.sleep(work)  # the meter's round trips
             if await store.complete_task(task, owner, results_of(task)) is not None:
                 done += 1
 
@@ -118,10 +123,12 @@ async def due_loop(store, owner: str) -> int:
             done += 1
 
 
-async def run_loops(store, kind: str, name: str, coroutines: int, batch: int) -> dict:
+async def run_loops(
+    store, kind: str, name: str, coroutines: int, batch: int, work: float = 0.0
+) -> dict:
     cpu, started = time.process_time(), time.time()
     if kind == "tasks":
-        loops = [task_loop(store, f"{name}.{i}", batch) for i in range(coroutines)]
+        loops = [task_loop(store, f"{name}.{i}", batch, work) for i in range(coroutines)]
     else:
         loops = [due_loop(store, f"{name}.{i}") for i in range(coroutines)]
     counts = await asyncio.gather(*loops)
@@ -139,7 +146,9 @@ async def worker(args: argparse.Namespace) -> None:
         print(json.dumps({"ready": True}), flush=True)
         while not await store._client.exists(args.prefix + "bench:go"):
             await asyncio.sleep(0.005)
-        report = await run_loops(store, args.worker, args.name, args.coroutines, args.batch)
+        report = await run_loops(
+            store, args.worker, args.name, args.coroutines, args.batch, args.work_ms / 1000
+        )
         print(json.dumps(report), flush=True)
     finally:
         await store.close()
@@ -171,7 +180,7 @@ async def on_redis(args: argparse.Namespace, kind: str, processes: int) -> dict:
         await (fill_tasks if kind == "tasks" else fill_schedule)(store, count)
         command = [sys.executable, __file__, "--worker", kind, "--url", args.url]
         command += ["--prefix", prefix, "--coroutines", str(args.coroutines)]
-        command += ["--batch", str(args.batch)]
+        command += ["--batch", str(args.batch), "--work-ms", str(args.work_ms)]
         workers = [
             subprocess.Popen([*command, "--name", f"p{i}"], stdout=subprocess.PIPE, text=True)
             for i in range(processes)
@@ -205,7 +214,9 @@ async def on_sqlite(args: argparse.Namespace, kind: str) -> dict:
         try:
             count = args.tasks if kind == "tasks" else args.resources
             await (fill_tasks if kind == "tasks" else fill_schedule)(store, count)
-            report = await run_loops(store, kind, "sqlite", args.coroutines, args.batch)
+            report = await run_loops(
+                store, kind, "sqlite", args.coroutines, args.batch, args.work_ms / 1000
+            )
             assert report["done"] == count
             wall = report["end"] - report["start"]
             return {
@@ -237,7 +248,10 @@ async def best(runs: int, measure) -> dict:
 
 async def drive(args: argparse.Namespace) -> None:
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
-    print(f"{os.cpu_count()} CPUs, load average {' '.join(load)}; best of {args.repeat} runs")
+    print(
+        f"{os.cpu_count()} CPUs, load average {' '.join(load)}; best of {args.repeat} runs;"
+        f" {args.coroutines} coroutines per process, {args.work_ms} ms of meter time per task"
+    )
     for kind, title in (
         ("tasks", "claim_tasks + complete_task (2 results each)"),
         ("due", "claim_due + reschedule"),
@@ -259,6 +273,9 @@ def main() -> None:
     parser.add_argument("--coroutines", type=int, default=8)
     parser.add_argument("--batch", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (the best)")
+    parser.add_argument(
+        "--work-ms", type=float, default=0.0, help="simulated meter time per task (ms)"
+    )
     parser.add_argument("--worker", choices=["tasks", "due"], help=argparse.SUPPRESS)
     parser.add_argument("--prefix", help=argparse.SUPPRESS)
     parser.add_argument("--name", default="p0", help=argparse.SUPPRESS)
