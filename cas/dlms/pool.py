@@ -63,14 +63,16 @@ class SessionPool:
         guard: MeterGuard | None = None,
         owner: str = "local",
         busy_wait: float = 10.0,
+        lock_ttl: float = 15.0,
     ) -> None:
         """``idle_margin``: release this long before the meter's inactivity timeout (at most
         a quarter of it); ``max_idle``: release idle associations after this long at most.
 
         ``guard`` (several nodes): a meter's association is opened only while this node
         (``owner``) holds the meter's lock, for at most ``busy_wait`` seconds of waiting
-        (then MeterBusy); the lock is renewed at each use and released with the
-        association, and lapses by itself after the meter's inactivity timeout."""
+        (then MeterBusy). The lock lives ``lock_ttl`` seconds and is renewed every third of
+        that while the association is open, released with it: a node that dies stops
+        blocking its meters after ``lock_ttl``."""
         self.store = store if store is not None else MemoryInvocationCounterStore()
         self.settings = settings or SessionSettings()
         self.max_sessions = max_sessions
@@ -79,6 +81,8 @@ class SessionPool:
         self.guard = guard
         self.owner = owner
         self.busy_wait = busy_wait
+        self.lock_ttl = lock_ttl
+        self._renewals: dict[str, asyncio.Task] = {}
         self.stats = PoolStats()
         self._slots: dict[str, _Slot] = {}
         self._open = 0
@@ -155,7 +159,6 @@ class SessionPool:
             if session.usable and session.meter == meter and idle <= self.idle_limit(meter):
                 self.stats.reused += 1
                 logger.debug("%s: reusing association (idle %.1f s)", session.where, idle)
-                await self._renew_lock(meter)
                 return session
             await self._release(slot, "expired or changed")
         await self._lock(meter)
@@ -249,35 +252,42 @@ class SessionPool:
 
     # --- exclusivity across nodes -------------------------------------------------------------
 
-    def _lock_ttl(self, meter: Meter) -> float:
-        # Held while the association may be open: the meter drops it after its inactivity
-        # timeout, so a node that died stops blocking the others after that.
-        return meter.inactivity_timeout + 30.0
-
     async def _lock(self, meter: Meter) -> None:
         if self.guard is None:
             return
+        title = meter.system_title
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.busy_wait
         pause = 0.05
-        while not await self.guard.acquire_meter(
-            meter.system_title, self.owner, self._lock_ttl(meter)
-        ):
+        while not await self.guard.acquire_meter(title, self.owner, self.lock_ttl):
             if loop.time() + pause > deadline:
                 raise MeterBusy(
-                    f"meter {meter.system_title}: in use by another gateway node"
+                    f"meter {title}: in use by another gateway node"
                     f" for more than {self.busy_wait:.0f} s"
                 )
             await asyncio.sleep(pause)
             pause = min(pause * 2, 1.0)
+        old = self._renewals.pop(title, None)
+        if old is not None:
+            old.cancel()
+        self._renewals[title] = loop.create_task(self._keep_lock(title))
 
-    async def _renew_lock(self, meter: Meter) -> None:
-        if self.guard is not None:
-            await self.guard.acquire_meter(meter.system_title, self.owner, self._lock_ttl(meter))
+    async def _keep_lock(self, title: str) -> None:
+        while True:
+            await asyncio.sleep(self.lock_ttl / 3)
+            try:
+                if not await self.guard.acquire_meter(title, self.owner, self.lock_ttl):
+                    logger.warning("meter %s: its lock was taken by another node", title)
+                    return
+            except Exception:
+                logger.warning("meter %s: could not renew its lock", title)
 
     async def _unlock(self, system_title: str) -> None:
         if self.guard is None:
             return
+        renewal = self._renewals.pop(system_title, None)
+        if renewal is not None:
+            renewal.cancel()
         try:
             await self.guard.release_meter(system_title, self.owner)
         except Exception:  # it lapses by itself
