@@ -399,13 +399,13 @@ class SqliteStore:
             ).rowcount
             if not gone:
                 return None
-            _insert_results(db, results)
             row = db.execute(
                 "SELECT fields FROM iterations WHERE resource_id = ? AND number = ?",
                 (task.resource_id, task.iteration),
             ).fetchone()
-            if row is None:
+            if row is None:  # the iteration is gone: the task is dropped, nothing stored
                 return None
+            _insert_results(db, results)
             fields = json.loads(row[0])
             fields["tasks_done"] += 1
             fields["results_ok"] += sum(1 for r in results if r.ok)
