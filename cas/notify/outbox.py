@@ -36,7 +36,7 @@ import httpx
 
 from cas.notify.attempt import MAX_ANSWER_BYTES, AttemptOutcome, post_message
 from cas.notify.backoff import Backoff
-from cas.notify.breaker import Breakers, destination
+from cas.notify.breaker import Admission, Breakers, destination
 from cas.notify.urls import redacted, undeliverable_reason
 from cas.store import OutboxMessage, Store
 
@@ -87,7 +87,7 @@ class OutboxDelivery:
         self._more_due = False  # the last claim filled every free slot: more may be waiting
         self._stopping = False
         self._claim_failures = 0
-        self._breakers = Breakers(self.backoff)
+        self._breakers = Breakers(self.backoff, max_waiters=max(1, concurrency // 4), hold=timeout)
 
     # --- control -------------------------------------------------------------------------
 
@@ -202,24 +202,33 @@ class OutboxDelivery:
                 await self._give_up(message, reason)
                 return
             key = destination(message.url)
-            deferred = self._breakers.admit(key, self.clock())
-            if deferred is not None:
-                not_before, why = deferred
-                await self._record(message, AttemptOutcome(f"not sent: {why}"), not_before)
+            admission = await self._admission(key)
+            if admission.not_before is not None:
+                outcome = AttemptOutcome(f"not sent: {admission.reason}")
+                await self._record(message, outcome, next_attempt=admission.not_before)
                 return
-            outcome = await self._attempt(message, key)
+            outcome = await self._attempt(message, key, probe=admission.probe)
             await self._record(message, outcome)
         except Exception:
             # the store could not record it: the claim runs out and the message is retried
             logger.exception("outbox: recording the attempt for %s failed", message.message_id)
 
-    async def _attempt(self, message: OutboxMessage, key: str) -> AttemptOutcome:
+    async def _admission(self, key: str) -> Admission:
+        admission = self._breakers.admit(key, self.clock())
+        if admission.wait is not None:  # a probe of that destination is under way
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(admission.wait.wait(), self.timeout)
+            admission = self._breakers.admit(key, self.clock(), may_wait=False)
+        return admission
+
+    async def _attempt(self, message: OutboxMessage, key: str, *, probe: bool) -> AttemptOutcome:
         try:
             outcome = await post_message(
                 self._http(), message, timeout=self.timeout, max_answer=self.max_answer
             )
         except BaseException as error:
-            self._breakers.release(key)
+            if probe:
+                self._breakers.release(key)
             if not isinstance(error, Exception):
                 raise  # cancelled: no outcome (the lease runs out, as after a crash)
             # a defect, not the subscriber: still a failed attempt
@@ -227,17 +236,21 @@ class OutboxDelivery:
             return AttemptOutcome(f"internal error: {type(error).__name__}")
         if outcome.status is None and outcome.error is not None:
             if not self._breakers.is_open(key):
-                logger.info(
-                    "outbox: %s does not answer (%s): holding its messages", key, outcome.error
-                )
+                logger.info("outbox: %s gives no answer (%s): holding back", key, outcome.error)
             self._breakers.unreachable(key, self.clock(), outcome.error)
         else:
             self._breakers.answered(key)
         return outcome
 
     async def _record(
-        self, message: OutboxMessage, outcome: AttemptOutcome, not_before: datetime | None = None
+        self,
+        message: OutboxMessage,
+        outcome: AttemptOutcome,
+        *,
+        next_attempt: datetime | None = None,
     ) -> None:
+        """Delivered, retried (at ``next_attempt``, else after the backoff), or put aside."""
+        held_back = next_attempt is not None
         if outcome.error is None:
             await self.store.outbox_delivered(message)
             logger.info(
@@ -252,13 +265,12 @@ class OutboxDelivery:
         if now >= deadline:
             await self._give_up(message, outcome.error)
             return
-        next_attempt = now + timedelta(seconds=self.backoff.delay(message.attempts))
-        if not_before is not None:
-            next_attempt = max(next_attempt, not_before)
+        if next_attempt is None:
+            next_attempt = now + timedelta(seconds=self.backoff.delay(message.attempts))
         next_attempt = min(next_attempt, deadline)
         await self.store.outbox_retry(message, next_attempt, outcome.error)
         logger.log(
-            logging.DEBUG if not_before is not None else logging.INFO,
+            logging.DEBUG if held_back else logging.INFO,
             "outbox: %s to %s failed (attempt %d): %s; next attempt at %s",
             message.message_id,
             redacted(message.url),

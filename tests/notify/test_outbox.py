@@ -213,14 +213,18 @@ async def test_a_subscriber_down_for_a_while_gets_everything_once_back(store, cl
             )
             await worker.deliver_due()
         assert len(receiver.requests) == 0 and spy.delivered == []
+        tried = [error for _, _, error in spy.retries if error.startswith("ConnectError")]
+        assert len(tried) == 5 + 4  # the first burst, then one probe a pass; the rest held
         queued = 5 + 8
         assert await store.outbox_pending() == queued
         await receiver.start()  # back, on the same port
         clock.advance(300)  # the backoff cap: every message is due again
-        assert await worker.deliver_due() == queued  # one probe; the others wait their turn
-        assert len(receiver.requests) == 1
-        clock.advance(300)
-        assert await worker.deliver_due() == queued - 1
+        # one probe goes, 4 (concurrency 16 / 4) wait for its answer and follow, the other
+        # 8 were held back until the probe would have ended (timeout)
+        assert await worker.deliver_due() == queued
+        assert len(receiver.requests) == 5
+        clock.advance(worker.timeout)
+        assert await worker.deliver_due() == queued - 5
         assert await store.outbox_pending() == 0
         clock.advance(86_400)
         assert await worker.deliver_due() == 0  # nothing is sent again after success
