@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "read": ("cas.dlms.command", "read one attribute of a meter and print COSEM XML"),
     "serve": ("cas.api.command", "run the CAS web service (SOAP) in front of the meters"),
     "demo": ("cas.demo", "simulated meters + the gateway, with an example request"),
+    "receive": ("cas.notify.receive_command", "a subscriber that prints what the gateway sends"),
 }
 
 
