@@ -67,9 +67,10 @@ class OutboxDelivery:
             raise ValueError("concurrency must be at least 1")
         if timeout <= 0 or poll_interval <= 0:
             raise ValueError("timeout and poll_interval must be positive")
-        if lease <= timeout:
-            # the claim must outlive the attempt, or another worker would send it meanwhile
-            raise ValueError(f"lease ({lease} s) must be longer than timeout ({timeout} s)")
+        if lease <= 2 * timeout:
+            # the claim must outlive a wait for a probe plus the attempt, or another worker
+            # would send the message meanwhile
+            raise ValueError(f"lease ({lease} s) must be longer than 2 x timeout ({timeout} s)")
         self.store = store
         self.owner = owner
         self.clock = clock

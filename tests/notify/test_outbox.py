@@ -413,7 +413,7 @@ async def test_a_store_failure_does_not_end_the_worker(store, clock, receiver, c
 
 def test_a_lease_shorter_than_the_timeout_is_refused(tmp_path):
     with pytest.raises(ValueError, match="lease"):
-        OutboxDelivery(object(), owner="a", lease=5, timeout=10)  # type: ignore[arg-type]
+        OutboxDelivery(object(), owner="a", lease=20, timeout=10)  # type: ignore[arg-type]
 
 
 async def test_wake_while_every_slot_is_busy_sends_as_soon_as_one_frees(store, clock, receiver):
