@@ -108,6 +108,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     token TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, created, seq);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, COALESCE(next_attempt, 0));
 CREATE TABLE IF NOT EXISTS invocation_counters (
     system_title TEXT PRIMARY KEY,
     next_own INTEGER NOT NULL,
@@ -551,7 +552,7 @@ class SqliteStore:
         def claim(db: sqlite3.Connection) -> list[OutboxMessage]:
             rows = db.execute(
                 "SELECT message_id, fields, body FROM outbox WHERE state = 'pending'"
-                " AND (next_attempt IS NULL OR next_attempt <= ?)"
+                " AND COALESCE(next_attempt, 0) <= ?"  # outbox_due: skips messages held back
                 " AND (owner IS NULL OR lease_until < ?) ORDER BY created, seq LIMIT ?",
                 (at, at, limit),
             ).fetchall()

@@ -46,8 +46,10 @@ async def test_get_normal_returns_the_meters_values(transport, security):
 async def test_load_profile_by_range_uses_block_transfer(transport, security):
     async with fleet_of(transport, security) as fleet, open_session(fleet.meters[0]) as session:
         sim, meter = fleet[0], fleet.meters[0]
-        now = datetime.now(UTC).replace(second=0, microsecond=0)
-        start, end = now - timedelta(days=3), now - timedelta(days=1)
+        now = datetime.now(UTC)
+        # Off the 15-minute grid, so the range holds exactly 2 x 96 rows whatever the time.
+        middle = readings.last_boundary(now) + timedelta(minutes=7)
+        start, end = middle - timedelta(days=3), middle - timedelta(days=1)
         requests_before = sim.stats.requests
         response = await session.request(
             apdus.get(apdus.LOAD_PROFILE, 2, apdus.range_access(start, end))
