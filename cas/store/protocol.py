@@ -107,6 +107,29 @@ class Store(InvocationCounterStore, Protocol):
         """EXECUTING iterations whose tasks are all done, started before ``older_than``
         (their finisher died): the sweeper closes them."""
 
+    # --- batches: what a dispatcher does to the resources it claimed, in one step ------------
+
+    async def get_resources(self, resource_ids: Sequence[str]) -> list[Resource | None]:
+        """``get_resource`` of each id, in that order (None where absent), in one read."""
+
+    async def start_iterations(
+        self, starts: Sequence[tuple[Iteration, Sequence[Task]]]
+    ) -> list[bool]:
+        """``start_iteration`` of each (iteration, tasks) in order, as one atomic step;
+        whether each iteration was new."""
+
+    async def update_resources(
+        self,
+        updates: Sequence[tuple[str, Mapping[str, Any]]],
+        *,
+        unless_status: Iterable[ResourceStatus] = (),
+    ) -> list[bool]:
+        """``update_resource`` of each (resource id, changes) in order, as one atomic step;
+        whether each was applied (False: missing, or its status is one of ``unless_status``)."""
+
+    async def reschedule_many(self, schedule: Sequence[tuple[str, datetime | None]]) -> None:
+        """``reschedule`` of each (resource id, due) in order, as one atomic step."""
+
     # --- results ----------------------------------------------------------------------------
 
     async def put_results(self, results: Sequence[StoredResult]) -> None:

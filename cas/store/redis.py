@@ -345,14 +345,15 @@ class RedisStore:
         *,
         unless_status: Iterable[ResourceStatus] = (),
     ) -> Resource | None:
-        stored = {name: resource_change(name, value) for name, value in changes.items()}
         blocked = [json.dumps(str(status)) for status in unless_status]
-        flat = await self._run(
-            "UPDATE_RESOURCE",
-            [self.keys.resource(resource_id)],
-            [len(blocked), *blocked, *_json_fields(stored)],
-        )
+        flat = await self._run("UPDATE_RESOURCE", *self._update_args(resource_id, changes, blocked))
         return _resource(_pairs(flat)) if flat else None
+
+    def _update_args(
+        self, resource_id: str, changes: Mapping[str, Any], blocked: list[str]
+    ) -> tuple[list, list]:
+        stored = {name: resource_change(name, value) for name, value in changes.items()}
+        return [self.keys.resource(resource_id)], [len(blocked), *blocked, *_json_fields(stored)]
 
     async def delete_resource(self, resource_id: str) -> bool:
         k = self.keys
@@ -398,12 +399,12 @@ class RedisStore:
         ]
 
     async def reschedule(self, resource_id: str, due: datetime | None) -> None:
+        await self._run("RESCHEDULE", *self._reschedule_args(resource_id, due))
+
+    def _reschedule_args(self, resource_id: str, due: datetime | None) -> tuple[list, list]:
         k = self.keys
-        await self._run(
-            "RESCHEDULE",
-            [k.resource(resource_id), k.sched, k.sched_leases, k.sched_claimed],
-            [resource_id, _optional_score(due)],
-        )
+        keys = [k.resource(resource_id), k.sched, k.sched_leases, k.sched_claimed]
+        return keys, [resource_id, _optional_score(due)]
 
     async def next_due(self) -> datetime | None:
         first = await self._client.zrange(self.keys.sched, 0, 0, withscores=True)
@@ -412,6 +413,9 @@ class RedisStore:
     # --- iterations and tasks ------------------------------------------------------------------
 
     async def start_iteration(self, iteration: Iteration, tasks: Sequence[Task]) -> bool:
+        return bool(await self._run("START_ITERATION", *self._start_args(iteration, tasks)))
+
+    def _start_args(self, iteration: Iteration, tasks: Sequence[Task]) -> tuple[list, list]:
         k = self.keys
         rid, number = iteration.resource_id, iteration.number
         fields = _json_fields(iteration_to_dict(iteration))
@@ -433,12 +437,7 @@ class RedisStore:
                 _ready_member(task),
                 _optional_score(task.not_before),
             ]
-        started = await self._run(
-            "START_ITERATION",
-            [k.iteration(rid, number), k.iterations(rid), k.running, k.ready, k.delayed],
-            args,
-        )
-        return bool(started)
+        return [k.iteration(rid, number), k.iterations(rid), k.running, k.ready, k.delayed], args
 
     async def get_iteration(self, resource_id: str, number: int) -> Iteration | None:
         raw = await self._client.hgetall(self.keys.iteration(resource_id, number))
@@ -565,6 +564,49 @@ class RedisStore:
             which.append((rid, int(number)))
         found = await self._iterations(which)
         return [i for i in found if i.status is IterationStatus.EXECUTING and i.complete]
+
+    # --- batches: one MULTI/EXEC of the single operations' scripts (one round trip) ---------
+
+    async def _batch(self, calls: Sequence[tuple[str, tuple[list, list]]]) -> list[Any]:
+        if not calls:
+            return []
+        async with self._client.pipeline(transaction=True) as pipe:
+            for name, (keys, args) in calls:
+                await self._scripts[name](keys=keys, args=args, client=pipe)
+            return await pipe.execute()
+
+    async def get_resources(self, resource_ids: Sequence[str]) -> list[Resource | None]:
+        if not resource_ids:
+            return []
+        async with self._client.pipeline(transaction=False) as pipe:
+            for rid in resource_ids:
+                pipe.hgetall(self.keys.resource(rid))
+            rows = await pipe.execute()
+        return [_resource(raw) if raw else None for raw in rows]
+
+    async def start_iterations(
+        self, starts: Sequence[tuple[Iteration, Sequence[Task]]]
+    ) -> list[bool]:
+        calls = [("START_ITERATION", self._start_args(it, tasks)) for it, tasks in starts]
+        return [bool(started) for started in await self._batch(calls)]
+
+    async def update_resources(
+        self,
+        updates: Sequence[tuple[str, Mapping[str, Any]]],
+        *,
+        unless_status: Iterable[ResourceStatus] = (),
+    ) -> list[bool]:
+        blocked = [json.dumps(str(status)) for status in unless_status]
+        calls = [
+            ("UPDATE_RESOURCE", self._update_args(rid, changes, blocked))
+            for rid, changes in updates
+        ]
+        return [bool(flat) for flat in await self._batch(calls)]
+
+    async def reschedule_many(self, schedule: Sequence[tuple[str, datetime | None]]) -> None:
+        await self._batch(
+            [("RESCHEDULE", self._reschedule_args(rid, due)) for rid, due in schedule]
+        )
 
     # --- results --------------------------------------------------------------------------
 

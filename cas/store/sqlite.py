@@ -210,19 +210,8 @@ class SqliteStore:
         blocked = {str(status) for status in unless_status}
 
         def update(db: sqlite3.Connection) -> Resource | None:
-            row = db.execute(
-                "SELECT fields, request FROM resources WHERE id = ?", (resource_id,)
-            ).fetchone()
-            if row is None:
-                return None
-            fields = json.loads(row[0])
-            if fields["status"] in blocked:
-                return None
-            fields.update(stored)
-            db.execute(
-                "UPDATE resources SET fields = ? WHERE id = ?", (json.dumps(fields), resource_id)
-            )
-            return resource_from_dict(fields, row[1])
+            updated = _update_fields(db, resource_id, stored, blocked)
+            return resource_from_dict(*updated) if updated is not None else None
 
         return await self._transaction(update)
 
@@ -277,39 +266,7 @@ class SqliteStore:
     # --- iterations and tasks ------------------------------------------------------------------
 
     async def start_iteration(self, iteration: Iteration, tasks: Sequence[Task]) -> bool:
-        def insert(db: sqlite3.Connection) -> bool:
-            try:
-                db.execute(
-                    "INSERT INTO iterations (resource_id, number, fields, status, started)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (
-                        iteration.resource_id,
-                        iteration.number,
-                        json.dumps(iteration_to_dict(iteration)),
-                        str(iteration.status),
-                        epoch(iteration.started),
-                    ),
-                )
-            except sqlite3.IntegrityError:
-                return False
-            db.executemany(
-                "INSERT OR IGNORE INTO tasks (key, resource_id, fields, priority, due, not_before)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        task.key,
-                        task.resource_id,
-                        json.dumps(task_to_dict(task)),
-                        task.priority,
-                        epoch(task.due),
-                        epoch(task.not_before),
-                    )
-                    for task in tasks
-                ],
-            )
-            return True
-
-        return await self._transaction(insert)
+        return await self._transaction(_start_iteration, iteration, tasks)
 
     async def get_iteration(self, resource_id: str, number: int) -> Iteration | None:
         def select(db: sqlite3.Connection) -> Iteration | None:
@@ -461,6 +418,61 @@ class SqliteStore:
             return [iteration for iteration in found if iteration.complete]
 
         return await self._run(select, self._db)
+
+    # --- batches (a dispatcher's claimed resources: one transaction for many) -----------------
+
+    async def get_resources(self, resource_ids: Sequence[str]) -> list[Resource | None]:
+        def select(db: sqlite3.Connection) -> list[Resource | None]:
+            found: dict[str, Resource] = {}
+            for start in range(0, len(resource_ids), _IN_LIMIT):
+                chunk = resource_ids[start : start + _IN_LIMIT]
+                rows = db.execute(
+                    "SELECT id, fields, request FROM resources"
+                    f" WHERE id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+                for rid, fields, request in rows:
+                    found[rid] = resource_from_dict(json.loads(fields), request)
+            return [found.get(rid) for rid in resource_ids]
+
+        return await self._run(select, self._db)
+
+    async def start_iterations(
+        self, starts: Sequence[tuple[Iteration, Sequence[Task]]]
+    ) -> list[bool]:
+        def insert(db: sqlite3.Connection) -> list[bool]:
+            return [_start_iteration(db, iteration, tasks) for iteration, tasks in starts]
+
+        return await self._transaction(insert) if starts else []
+
+    async def update_resources(
+        self,
+        updates: Sequence[tuple[str, Mapping[str, Any]]],
+        *,
+        unless_status: Iterable[ResourceStatus] = (),
+    ) -> list[bool]:
+        blocked = {str(status) for status in unless_status}
+        stored = [
+            (rid, {name: resource_change(name, value) for name, value in changes.items()})
+            for rid, changes in updates
+        ]
+
+        def update(db: sqlite3.Connection) -> list[bool]:
+            return [
+                _update_fields(db, rid, changes, blocked) is not None for rid, changes in stored
+            ]
+
+        return await self._transaction(update) if updates else []
+
+    async def reschedule_many(self, schedule: Sequence[tuple[str, datetime | None]]) -> None:
+        def update(db: sqlite3.Connection) -> None:
+            db.executemany(
+                "UPDATE resources SET due = ?, claim_owner = NULL, claim_until = NULL WHERE id = ?",
+                [(epoch(due), rid) for rid, due in schedule],
+            )
+
+        if schedule:
+            await self._transaction(update)
 
     # --- results --------------------------------------------------------------------------
 
@@ -684,6 +696,60 @@ class SqliteStore:
             )
 
         await self._transaction(update)
+
+
+# Host parameters in one IN (...) list (SQLite's limit is 999 before 3.32).
+_IN_LIMIT = 500
+
+
+def _start_iteration(db: sqlite3.Connection, iteration: Iteration, tasks: Sequence[Task]) -> bool:
+    try:
+        db.execute(
+            "INSERT INTO iterations (resource_id, number, fields, status, started)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                iteration.resource_id,
+                iteration.number,
+                json.dumps(iteration_to_dict(iteration)),
+                str(iteration.status),
+                epoch(iteration.started),
+            ),
+        )
+    except sqlite3.IntegrityError:
+        return False
+    db.executemany(
+        "INSERT OR IGNORE INTO tasks (key, resource_id, fields, priority, due, not_before)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (
+                task.key,
+                task.resource_id,
+                json.dumps(task_to_dict(task)),
+                task.priority,
+                epoch(task.due),
+                epoch(task.not_before),
+            )
+            for task in tasks
+        ],
+    )
+    return True
+
+
+def _update_fields(
+    db: sqlite3.Connection, resource_id: str, stored: Mapping[str, Any], blocked: set[str]
+) -> tuple[dict[str, Any], bytes] | None:
+    """Set stored fields of a resource unless its status is blocked: (fields, request)."""
+    row = db.execute(
+        "SELECT fields, request FROM resources WHERE id = ?", (resource_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    fields = json.loads(row[0])
+    if fields["status"] in blocked:
+        return None
+    fields.update(stored)
+    db.execute("UPDATE resources SET fields = ? WHERE id = ?", (json.dumps(fields), resource_id))
+    return fields, row[1]
 
 
 _RESULT_COLUMNS = (

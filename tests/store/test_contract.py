@@ -296,6 +296,86 @@ async def test_iterations_are_listed_by_number(store):
     assert [i.number for i in await store.iterations("R-1")] == [0, 1, 2]
 
 
+# --- batches (a dispatcher's claimed resources in one step) ----------------------------------
+
+
+async def test_get_resources_answers_in_the_order_asked_with_none_for_missing(store):
+    for rid in ("R-a", "R-b"):
+        await store.create_resource(resource(rid, priority=len(rid)), None)
+    got = await store.get_resources(["R-b", "R-missing", "R-a", "R-b"])
+    assert got == [
+        await store.get_resource("R-b"),
+        None,
+        await store.get_resource("R-a"),
+        await store.get_resource("R-b"),
+    ]
+    assert got[0] == resource("R-b", priority=3)
+    assert await store.get_resources([]) == []
+
+
+async def test_start_iterations_is_start_iteration_for_each(store):
+    for rid in ("R-1", "R-2"):
+        await store.create_resource(resource(rid), None)
+    await store.start_iteration(iteration("R-2", number=0, tasks=1), [task("R-2", device="D0")])
+    started = await store.start_iterations(
+        [
+            (iteration("R-1", number=0, tasks=2), [task(device="D1"), task(device="D2")]),
+            (iteration("R-2", number=0, tasks=1), [task("R-2", device="D9")]),  # exists
+            (iteration("R-2", number=1, tasks=1), [task("R-2", number=1, device="D3")]),
+            (iteration("R-1", number=0, tasks=1), [task(device="D8")]),  # twice in one batch
+            (iteration("R-1", number=1, status=IterationStatus.MISSED), []),
+        ]
+    )
+    assert started == [True, False, True, False, True]
+    assert await store.start_iterations([]) == []
+    assert [(i.number, i.status) for i in await store.iterations("R-1")] == [
+        (0, IterationStatus.EXECUTING),
+        (1, IterationStatus.MISSED),
+    ]
+    assert await store.get_iteration("R-2", 1) == iteration("R-2", number=1, tasks=1)
+    claimed = await store.claim_tasks("w", T0 + seconds(120), 10, 30)
+    assert sorted(t.key for t in claimed) == ["R-1/0/D1", "R-1/0/D2", "R-2/0/D0", "R-2/1/D3"]
+
+
+async def test_update_resources_is_update_resource_for_each(store):
+    await store.create_resource(resource("R-1"), None)
+    await store.create_resource(resource("R-2", status=ResourceStatus.CANCELLED), None)
+    applied = await store.update_resources(
+        [
+            ("R-1", {"status": ResourceStatus.EXECUTING, "last_iteration": 3}),
+            ("R-2", {"status": ResourceStatus.EXECUTING}),  # blocked by its status
+            ("R-missing", {"priority": 1}),
+            ("R-1", {"last_activation": T0, "missed_iterations": 2}),  # sees the first change
+        ],
+        unless_status=[ResourceStatus.CANCELLED],
+    )
+    assert applied == [True, False, False, True]
+    assert await store.get_resource("R-1") == resource(
+        "R-1",
+        status=ResourceStatus.EXECUTING,
+        last_iteration=3,
+        last_activation=T0,
+        missed_iterations=2,
+    )
+    assert (await store.get_resource("R-2")).status is ResourceStatus.CANCELLED
+    assert await store.get_resource("R-missing") is None
+    assert await store.update_resources([]) == []
+
+
+async def test_reschedule_many_ends_claims_and_sets_due_times(store):
+    for index in range(3):
+        await store.create_resource(resource(f"R-{index}"), T0 + seconds(index))
+    claimed = await store.claim_due(T0 + seconds(10), 10, "w", 30)
+    assert [rid for rid, _ in claimed] == ["R-0", "R-1", "R-2"]
+    await store.reschedule_many(
+        [("R-0", T0 + seconds(70)), ("R-1", None), ("R-2", T0 + seconds(65))]
+    )
+    await store.reschedule_many([])
+    assert await store.next_due() == T0 + seconds(65)
+    again = await store.claim_due(T0 + seconds(100), 10, "w2", 30)
+    assert again == [("R-2", T0 + seconds(65)), ("R-0", T0 + seconds(70))]
+
+
 # --- results ----------------------------------------------------------------------------
 
 
