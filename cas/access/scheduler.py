@@ -13,11 +13,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from cas.access.device_run import utc_now
 from cas.access.iterations import finalize
-from cas.access.schedule import IterationPlan, due_time, plan
+from cas.access.schedule import due_time, plan
 from cas.store import (
     TERMINAL_STATUSES,
     Iteration,
@@ -32,6 +34,18 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 GroupResolver = Callable[[str], list[str]]
+
+
+@dataclass
+class _Batch:
+    """The writes that start the iterations of one batch of claimed resources."""
+
+    starts: list[tuple[Iteration, list[Task]]] = field(default_factory=list)
+    activated: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    finished: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    schedule: list[tuple[str, datetime | None]] = field(default_factory=list)
+    empty: list[tuple[str, int]] = field(default_factory=list)  # iterations without devices
+    queued: bool = False
 
 
 class Scheduler:
@@ -94,35 +108,79 @@ class Scheduler:
         while True:
             now = self.clock()
             claimed = await self.store.claim_due(now, self.batch, self.owner, self.lease)
-            for resource_id, due in claimed:
+            if claimed:
                 try:
-                    await self._activate(resource_id, due)
-                except Exception:
-                    logger.exception("resource %s: could not start its iteration", resource_id)
+                    await self._activate_batch(claimed)
+                except Exception:  # the store failed: the claims lapse and are tried again
+                    logger.exception("could not start the iterations of %d resources", len(claimed))
             handled += len(claimed)
             if len(claimed) < self.batch:
                 return handled
 
-    async def _activate(self, resource_id: str, due: datetime) -> None:
-        resource = await self.store.get_resource(resource_id)
-        if resource is None or resource.status in TERMINAL_STATUSES:
-            await self.store.reschedule(resource_id, None)
-            return
+    async def _activate_batch(self, claimed: list[tuple[str, datetime]]) -> None:
+        """Start the iterations of the claimed resources: one read of the resources, then one
+        batch per kind of write (iterations and tasks, resource fields, next due times).
+
+        A resource that cannot be planned keeps its claim (it is tried again after the
+        lease) without holding back the others."""
+        resources = await self.store.get_resources([rid for rid, _ in claimed])
         now = self.clock()
-        chosen = plan(resource, due, now)
-        if chosen is None or chosen.number <= resource.last_iteration:
-            if chosen is None:
-                await self.store.update_resource(
-                    resource_id,
-                    {"status": ResourceStatus.FINISHED},
-                    unless_status=TERMINAL_STATUSES,
-                )
-                await self.store.reschedule(resource_id, None)
-            else:  # this iteration already started (a dispatcher died after starting it)
-                await self.store.reschedule(resource_id, chosen.next_due)
+        batch = _Batch()
+        for (resource_id, due), resource in zip(claimed, resources, strict=True):
+            try:
+                self._plan(batch, resource_id, due, resource, now)
+            except Exception:
+                logger.exception("resource %s: could not start its iteration", resource_id)
+        started = self.clock()  # the moment the iterations are recorded and the tasks queued
+        for iteration, _tasks in batch.starts:
+            if iteration.status is IterationStatus.EXECUTING:
+                iteration.started = started
+        for _rid, changes in batch.activated:
+            changes["last_activation"] = started
+        await self.store.start_iterations(batch.starts)
+        await self.store.update_resources(
+            batch.activated + batch.finished, unless_status=TERMINAL_STATUSES
+        )
+        await self.store.reschedule_many(batch.schedule)
+        for resource_id, number in batch.empty:
+            await finalize(self.store, resource_id, number, started, on_outbox=self.on_outbox)
+        if batch.queued and self.on_tasks is not None:
+            self.on_tasks()
+
+    def _plan(
+        self,
+        batch: _Batch,
+        resource_id: str,
+        due: datetime,
+        resource: Resource | None,
+        now: datetime,
+    ) -> None:
+        """Add what starting this resource's due iteration writes to ``batch``."""
+        if resource is None or resource.status in TERMINAL_STATUSES:
+            batch.schedule.append((resource_id, None))
             return
-        await self._record_missed(resource, chosen, now)
+        chosen = plan(resource, due, now)
+        if chosen is None:
+            batch.finished.append((resource_id, {"status": ResourceStatus.FINISHED}))
+            batch.schedule.append((resource_id, None))
+            return
+        if chosen.number <= resource.last_iteration:
+            # this iteration already started (a dispatcher died after starting it)
+            batch.schedule.append((resource_id, chosen.next_due))
+            return
         devices = self._devices(resource)
+        for number in chosen.missed:
+            if number > resource.last_iteration:
+                missed = Iteration(
+                    resource_id=resource.id,
+                    number=number,
+                    due=due_time(resource, number),
+                    started=now,
+                    deadline=None,
+                    status=IterationStatus.MISSED,
+                    finished=now,
+                )
+                batch.starts.append((missed, []))
         iteration = Iteration(
             resource_id=resource.id,
             number=chosen.number,
@@ -142,18 +200,19 @@ class Scheduler:
             )
             for device_id in devices
         ]
-        await self.store.start_iteration(iteration, tasks)
-        await self.store.update_resource(
-            resource.id,
-            {
-                "status": ResourceStatus.EXECUTING,
-                "last_activation": now,
-                "last_iteration": chosen.number,
-                "missed_iterations": resource.missed_iterations + len(chosen.missed),
-            },
-            unless_status=TERMINAL_STATUSES,
+        batch.starts.append((iteration, tasks))
+        batch.activated.append(
+            (
+                resource.id,
+                {
+                    "status": ResourceStatus.EXECUTING,
+                    "last_activation": now,
+                    "last_iteration": chosen.number,
+                    "missed_iterations": resource.missed_iterations + len(chosen.missed),
+                },
+            )
         )
-        await self.store.reschedule(resource.id, chosen.next_due)
+        batch.schedule.append((resource.id, chosen.next_due))
         if chosen.missed:
             logger.warning(
                 "resource %s: %d iteration(s) missed while the gateway was down; ran %d",
@@ -161,25 +220,10 @@ class Scheduler:
                 len(chosen.missed),
                 chosen.number,
             )
-        if not devices:
-            await finalize(self.store, resource.id, chosen.number, now, on_outbox=self.on_outbox)
-        elif self.on_tasks is not None:
-            self.on_tasks()
-
-    async def _record_missed(self, resource: Resource, chosen: IterationPlan, now: datetime):
-        for number in chosen.missed:
-            if number <= resource.last_iteration:
-                continue
-            missed = Iteration(
-                resource_id=resource.id,
-                number=number,
-                due=due_time(resource, number),
-                started=now,
-                deadline=None,
-                status=IterationStatus.MISSED,
-                finished=now,
-            )
-            await self.store.start_iteration(missed, [])
+        if devices:
+            batch.queued = True
+        else:
+            batch.empty.append((resource.id, chosen.number))
 
     def _devices(self, resource: Resource) -> list[str]:
         devices = list(resource.devices)
