@@ -59,7 +59,8 @@ CREATE TABLE IF NOT EXISTS resources (
     claim_owner TEXT,
     claim_until REAL
 );
-CREATE INDEX IF NOT EXISTS resources_due ON resources (due) WHERE due IS NOT NULL;
+DROP INDEX IF EXISTS resources_due;
+CREATE INDEX IF NOT EXISTS resources_due_order ON resources (due, id) WHERE due IS NOT NULL;
 CREATE TABLE IF NOT EXISTS iterations (
     resource_id TEXT NOT NULL,
     number INTEGER NOT NULL,
