@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from cas.dlms.admission import Admission
 from cas.dlms.counters import InvocationCounterStore, MemoryInvocationCounterStore, MeterCounters
 from cas.dlms.errors import DlmsError, MeterBusy
 from cas.dlms.session import Session, SessionSettings
@@ -64,6 +65,7 @@ class SessionPool:
         owner: str = "local",
         busy_wait: float = 10.0,
         lock_ttl: float = 15.0,
+        admission: Admission | None = None,
     ) -> None:
         """``idle_margin``: release this long before the meter's inactivity timeout (at most
         a quarter of it); ``max_idle``: release idle associations after this long at most.
@@ -72,7 +74,10 @@ class SessionPool:
         (``owner``) holds the meter's lock, for at most ``busy_wait`` seconds of waiting
         (then MeterBusy). The lock lives ``lock_ttl`` seconds and is renewed every third of
         that while the association is open, released with it: a node that dies stops
-        blocking its meters after ``lock_ttl``."""
+        blocking its meters after ``lock_ttl``.
+
+        ``admission`` throttles new connections per network segment (see
+        cas.dlms.admission); by default only ``max_sessions`` bounds them."""
         self.store = store if store is not None else MemoryInvocationCounterStore()
         self.settings = settings or SessionSettings()
         self.max_sessions = max_sessions
@@ -85,8 +90,8 @@ class SessionPool:
         self._renewals: dict[str, asyncio.Task] = {}
         self.stats = PoolStats()
         self._slots: dict[str, _Slot] = {}
-        self._open = 0
-        self._capacity = asyncio.Condition()
+        self.admission = admission or Admission(max_sessions)
+        self.admission.evict = self._evict_idle
         self._background: set[asyncio.Task] = set()
         self._closed = False
 
@@ -94,7 +99,7 @@ class SessionPool:
 
     @property
     def open_sessions(self) -> int:
-        return self._open
+        return self.admission.open_total
 
     def idle_limit(self, meter: Meter) -> float:
         """Seconds an association of ``meter`` may stay idle and still be reused."""
@@ -105,23 +110,25 @@ class SessionPool:
         return max(limit, 0.0)
 
     @contextlib.asynccontextmanager
-    async def session(self, meter: Meter) -> AsyncIterator[Session]:
+    async def session(self, meter: Meter, priority: int = 4) -> AsyncIterator[Session]:
+        """Exclusive use of the meter's association; a new one waits for admission (network
+        segment limits), higher ``priority`` first."""
         if self._closed:
             raise RuntimeError("the session pool is closed")
         slot = self._slot(meter)
-        async with slot.lock:
-            self._cancel_idle_timer(slot)
-            session = await self._usable_session(slot, meter)
-            try:
-                yield session
-            finally:
-                if session.usable and not self._closed:
-                    self._arm_idle_timer(slot, meter)
-                    if self._open >= self.max_sessions:
-                        async with self._capacity:  # a waiter may now release this one
-                            self._capacity.notify()
-                else:
-                    await self._discard(slot, "failed" if not self._closed else "pool closing")
+        try:
+            async with slot.lock:
+                self._cancel_idle_timer(slot)
+                session = await self._usable_session(slot, meter, priority)
+                try:
+                    yield session
+                finally:
+                    if session.usable and not self._closed:
+                        self._arm_idle_timer(slot, meter)
+                    else:
+                        await self._discard(slot, "failed" if not self._closed else "pool closing")
+        finally:
+            self.admission.poke()  # the association is idle now: a waiter may close it
 
     async def request(self, meter: Meter, apdu: bytes) -> bytes:
         """One request on the meter's (possibly reused) association."""
@@ -151,7 +158,7 @@ class SessionPool:
             slot = self._slots[meter.system_title] = _Slot(counters)
         return slot
 
-    async def _usable_session(self, slot: _Slot, meter: Meter) -> Session:
+    async def _usable_session(self, slot: _Slot, meter: Meter, priority: int) -> Session:
         session = slot.session
         if session is not None:
             loop = asyncio.get_running_loop()
@@ -162,12 +169,16 @@ class SessionPool:
                 return session
             await self._release(slot, "expired or changed")
         await self._lock(meter)
-        await self._acquire_capacity(slot)
+        try:
+            await self.admission.acquire(meter.network_segment, priority)
+        except BaseException:
+            await self._unlock(meter.system_title)
+            raise
         try:
             session = Session(meter, slot.counters, self.settings)  # ValueError: bad entry
             await session.open()
         except BaseException:
-            await self._give_back_capacity()
+            self.admission.release(meter.network_segment)
             await self._unlock(meter.system_title)
             with contextlib.suppress(Exception):
                 await slot.counters.flush()
@@ -185,7 +196,7 @@ class SessionPool:
         try:
             await session.close()
         finally:
-            await self._give_back_capacity()
+            self.admission.release(session.meter.network_segment)
             await self._unlock(session.meter.system_title)
 
     async def _discard(self, slot: _Slot, why: str) -> None:
@@ -204,7 +215,7 @@ class SessionPool:
         except Exception:
             logger.warning("%s: could not persist the meter's invocation counter", session.where)
         finally:
-            await self._give_back_capacity()
+            self.admission.release(session.meter.network_segment)
             await self._unlock(session.meter.system_title)
 
     async def _close_slot(self, slot: _Slot) -> None:
@@ -213,36 +224,24 @@ class SessionPool:
 
     # --- capacity -----------------------------------------------------------------------------
 
-    async def _acquire_capacity(self, slot: _Slot) -> None:
-        async with self._capacity:
-            while self._open >= self.max_sessions:
-                victim = self._idle_victim(exclude=slot)
-                if victim is not None:
-                    # Take the victim's session out now so no one else picks it; release it
-                    # outside the condition (it talks to the meter).
-                    self._cancel_idle_timer(victim)
-                    session, victim.session = victim.session, None
-                    self._open -= 1
-                    self.stats.released_idle += 1
-                    self._spawn(self._close_detached(session, "making room"))
-                    break
-                await self._capacity.wait()
-            self._open += 1
-
-    def _idle_victim(self, exclude: _Slot) -> _Slot | None:
+    def _evict_idle(self, segment: str | None) -> str | None:
+        """Admission needs room: detach the least recently used idle association (of that
+        segment, or any) and close it in the background; returns its segment."""
         candidates = [
             slot
             for slot in self._slots.values()
-            if slot is not exclude and slot.session is not None and not slot.lock.locked()
+            if slot.session is not None
+            and not slot.lock.locked()
+            and (segment is None or slot.session.meter.network_segment == segment)
         ]
         if not candidates:
             return None
-        return min(candidates, key=lambda slot: slot.session.last_used)
-
-    async def _give_back_capacity(self) -> None:
-        async with self._capacity:
-            self._open -= 1
-            self._capacity.notify()
+        victim = min(candidates, key=lambda slot: slot.session.last_used)
+        self._cancel_idle_timer(victim)
+        session, victim.session = victim.session, None
+        self.stats.released_idle += 1
+        self._spawn(self._close_detached(session, "making room"))
+        return session.meter.network_segment
 
     async def _close_detached(self, session: Session, why: str) -> None:
         logger.debug("%s: releasing association (%s)", session.where, why)
