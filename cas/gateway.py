@@ -26,6 +26,7 @@ from cas.access.scheduler import Scheduler
 from cas.access.service import CasService
 from cas.access.worker import RetryPolicy, Sweeper, TaskWorker
 from cas.dlms import SessionPool, SessionSettings
+from cas.dlms.admission import Admission, SegmentLimit
 from cas.registry import Registry
 from cas.store import Store
 
@@ -41,6 +42,8 @@ class GatewaySettings:
     worker_concurrency: int = 64  # device tasks run at once by this node's worker
     max_sessions: int = 1000  # associations held open at once
     shared_max_idle: float = 5.0  # with Redis: s an idle association keeps the meter's lock
+    segment_default: SegmentLimit = field(default_factory=SegmentLimit)  # per network segment
+    segment_limits: dict[str, SegmentLimit] = field(default_factory=dict)
     task_lease: float = 60.0  # s a claimed task stays with a worker that stopped answering
     poll_interval: float = 1.0  # s between looks at the store for work queued by other nodes
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -80,6 +83,11 @@ class Gateway:
             guard=store if shared else None,
             owner=self.node,
             max_idle=self.settings.shared_max_idle if shared else None,
+            admission=Admission(
+                self.settings.max_sessions,
+                self.settings.segment_limits,
+                self.settings.segment_default,
+            ),
         )
         self.runner = DeviceRunner(registry, self.pool, clock)
         self.keeper = ResultKeeper(store)

@@ -84,6 +84,7 @@ class DeviceRunner:
         *,
         only: Collection[int] | None = None,
         into: DeviceRun | None = None,
+        priority: int = 4,
     ) -> DeviceRun:
         """Run ``accesses`` (those at the indexes in ``only``, or all) on one association, in
         order. Results land in ``into`` (or a new DeviceRun) as each access completes, so a
@@ -99,7 +100,7 @@ class DeviceRunner:
                 run.results[i] = [error_result(device_id, ErrorCode.INVALID_METER, reason, started)]
             return run
         try:
-            async with self.pool.session(meter) as session:
+            async with self.pool.session(meter, priority) as session:
                 for i in wanted:
                     if not session.usable:
                         break

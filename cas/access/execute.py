@@ -31,6 +31,7 @@ class DeviceWork:
     deadline: datetime | None = None
     interrupted: bool = False  # a previous attempt died midway (recovered task)
     repeat_writes: bool = False
+    priority: int = 4  # a higher value gets a connection first under contention
 
 
 async def execute_device(runner: DeviceRunner, store: Store | None, work: DeviceWork) -> DeviceRun:
@@ -59,7 +60,9 @@ async def execute_device(runner: DeviceRunner, store: Store | None, work: Device
     timeout = None if work.deadline is None else (work.deadline - now).total_seconds()
     try:
         async with asyncio.timeout(timeout):
-            await runner.run(work.device_id, work.accesses, only=todo, into=run)
+            await runner.run(
+                work.device_id, work.accesses, only=todo, into=run, priority=work.priority
+            )
     except TimeoutError:
         _fill(run, work, ErrorCode.REQUEST_TIMED_OUT, "not completed before the iteration ended")
     return run

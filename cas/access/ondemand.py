@@ -55,6 +55,7 @@ async def run_on_demand(
     store: Store | None = None,
     not_older_than: datetime | None = None,
     concurrency: int = 64,
+    priority: int = 4,
 ) -> AccessOutcome:
     """Run the request now. With a store, a GET is answered from a stored result captured at
     or after ``not_older_than`` when there is one, and ``outcome.stored`` holds the results
@@ -65,7 +66,7 @@ async def run_on_demand(
 
     async def one(device_id: str) -> DeviceRun:
         async with limit:
-            work = DeviceWork(device_id, items, not_older_than=not_older_than)
+            work = DeviceWork(device_id, items, not_older_than=not_older_than, priority=priority)
             return await execute_device(runner, store, work)
 
     if len(devices) == 1:  # the usual on-demand request: no task to create and schedule

@@ -21,7 +21,7 @@ from cas.access.resources import (
     utc,
 )
 from cas.access.stored import request_bytes
-from cas.messages import ErrorCode, ParsedRequest, build_response
+from cas.messages import DEFAULT_PRIORITY, ErrorCode, ParsedRequest, build_response
 from cas.store import Resource, ResourceStatus
 from generated import device_access as dev
 from generated import message as mes
@@ -112,6 +112,7 @@ class CasService:
             store=store if keep or not_older_than is not None else None,
             not_older_than=not_older_than,
             concurrency=self.device_concurrency,
+            priority=access.priority if access.priority is not None else DEFAULT_PRIORITY,
         )
         if keep:
             now = self.runner.clock()

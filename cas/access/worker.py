@@ -145,6 +145,7 @@ class TaskWorker:
             deadline=task.deadline,
             interrupted=task.recovered,
             repeat_writes=resource.repeat_writes,
+            priority=task.priority,
         )
         async with self._lease_kept(task):
             run = await execute_device(self.runner, self.store, work)

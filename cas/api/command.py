@@ -37,6 +37,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         " (also $CAS_USERS, $CAS_API_KEYS)",
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    parser.add_argument(
+        "--segment-limits",
+        default=None,
+        metavar="FILE",
+        help="YAML: connections open at once and new per second, per network segment",
+    )
     tuning = parser.add_argument_group("worker tuning")
     tuning.add_argument(
         "--worker-concurrency",
@@ -77,10 +83,14 @@ def run(args: argparse.Namespace) -> int:
     from cas.registry import Registry, RegistryError
 
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    from cas.dlms.limits_file import LimitsFileError, load_segment_limits
+
     try:
         registry = Registry.from_file(args.registry)
         auth = ClientAuth.load(args.auth_file)
-    except (RegistryError, AuthConfigError) as error:
+        if args.segment_limits:
+            args.segment_default, args.segment_table = load_segment_limits(args.segment_limits)
+    except (RegistryError, AuthConfigError, LimitsFileError) as error:
         print(f"cas serve: {error}", file=sys.stderr)
         return 2
     if args.role != "all" and not args.redis:
@@ -138,6 +148,9 @@ async def serve(registry, auth, host: str, args: argparse.Namespace) -> int:
         task_lease=args.task_lease,
         poll_interval=args.poll_interval,
     )
+    if args.segment_limits:
+        settings.segment_default = args.segment_default
+        settings.segment_limits = args.segment_table
     gateway = Gateway(registry, store, settings, role=args.role)
     await gateway.start()
     where = f"Redis {args.redis}" if args.redis else f"SQLite {location}"
