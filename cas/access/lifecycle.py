@@ -75,6 +75,13 @@ class Resources:
         self.wake = wake or (lambda: None)
 
     async def create(self, request: ParsedRequest, access: dev.DeviceAccessType):
+        resource = await self.create_resource(request, access)
+        return build_response(request.header, ids=[resource.id])
+
+    async def create_resource(
+        self, request: ParsedRequest, access: dev.DeviceAccessType
+    ) -> Resource:
+        """Store the resource a create DeviceAccess makes, scheduled at its first due time."""
         now = self.clock()
         try:
             resource = new_resource(request, access, new_resource_id(), now)
@@ -83,7 +90,42 @@ class Resources:
         due = first_due(resource) if resource.scheduled else now
         await self.store.create_resource(resource, due)
         self.wake()
-        return build_response(request.header, ids=[resource.id])
+        return resource
+
+    async def first_page(
+        self, request: ParsedRequest, resource: Resource, iteration
+    ) -> mes.ResponseMessage:
+        """The reply to a request that waited for its group access: the first page of
+        results, PARTIAL with a NextPage cursor when more follow (get DeviceAccess pages on)."""
+        from cas.access.iterations import reply_result
+
+        page = _page_size(request)
+        results = await self.store.results(resource.id, limit=page + 1)
+        more = len(results) > page
+        results = results[:page]
+        outcome = reply_result(iteration)
+        errors = []
+        if more:
+            errors.append(
+                ErrorDetail(
+                    ErrorCode.PARTIAL_RESULT_MORE_TO_FOLLOW,
+                    "more results follow",
+                    level=ErrorLevel.INFORM,
+                )
+            )
+            if outcome is ResultType.OK:
+                outcome = ResultType.PARTIAL
+        response = build_response(
+            request.header,
+            result=outcome,
+            errors=errors,
+            ids=[resource.id],
+            payload=results_payload(resource, results),
+        )
+        if more:
+            cursor = mes.IdType(value=str(results[-1].sequence), id_type="NextPage")
+            response.reply.id.append(cursor)
+        return response
 
     async def get(self, request: ParsedRequest):
         resource_id = request.request.id

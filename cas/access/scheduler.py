@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,7 +33,8 @@ from cas.store import (
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-GroupResolver = Callable[[str], list[str]]
+GroupResolver = Callable[[str], Awaitable[list[str] | None]]
+"""A GroupID's member DeviceIDs at this moment (None: the group no longer exists)."""
 
 
 @dataclass
@@ -124,11 +125,12 @@ class Scheduler:
         A resource that cannot be planned keeps its claim (it is tried again after the
         lease) without holding back the others."""
         resources = await self.store.get_resources([rid for rid, _ in claimed])
+        groups = await self._group_members(resources)
         now = self.clock()
         batch = _Batch()
         for (resource_id, due), resource in zip(claimed, resources, strict=True):
             try:
-                self._plan(batch, resource_id, due, resource, now)
+                self._plan(batch, resource_id, due, resource, now, groups)
             except Exception:
                 logger.exception("resource %s: could not start its iteration", resource_id)
         started = self.clock()  # the moment the iterations are recorded and the tasks queued
@@ -154,6 +156,7 @@ class Scheduler:
         due: datetime,
         resource: Resource | None,
         now: datetime,
+        groups: dict[str, list[str] | None],
     ) -> None:
         """Add what starting this resource's due iteration writes to ``batch``."""
         if resource is None or resource.status in TERMINAL_STATUSES:
@@ -168,7 +171,7 @@ class Scheduler:
             # this iteration already started (a dispatcher died after starting it)
             batch.schedule.append((resource_id, chosen.next_due))
             return
-        devices = self._devices(resource)
+        devices = self._devices(resource, groups)
         for number in chosen.missed:
             if number > resource.last_iteration:
                 missed = Iteration(
@@ -225,13 +228,26 @@ class Scheduler:
         else:
             batch.empty.append((resource.id, chosen.number))
 
-    def _devices(self, resource: Resource) -> list[str]:
+    async def _group_members(self, resources: list[Resource | None]) -> dict[str, list[str] | None]:
+        """Each group's members as the group is now: membership is taken when an iteration
+        starts (a group changed while an iteration runs affects the next one)."""
+        wanted = {g for resource in resources if resource is not None for g in resource.groups}
+        if not wanted or self.resolve_group is None:
+            return {}
+        return {group_id: await self.resolve_group(group_id) for group_id in sorted(wanted)}
+
+    @staticmethod
+    def _devices(resource: Resource, groups: dict[str, list[str] | None]) -> list[str]:
+        """The listed devices, then the members of each group (each device once)."""
         devices = list(resource.devices)
-        if resource.groups and self.resolve_group is not None:
-            seen = set(devices)
-            for group_id in resource.groups:
-                for device_id in self.resolve_group(group_id):
-                    if device_id not in seen:
-                        seen.add(device_id)
-                        devices.append(device_id)
+        seen = set(devices)
+        for group_id in resource.groups:
+            members = groups.get(group_id)
+            if members is None:
+                logger.warning("resource %s: device group %s is gone", resource.id, group_id)
+                continue
+            for device_id in members:
+                if device_id not in seen:
+                    seen.add(device_id)
+                    devices.append(device_id)
         return devices

@@ -7,6 +7,7 @@ header was understood).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from cas.access.device_run import DeviceRunner
@@ -21,12 +22,22 @@ from cas.access.resources import (
     utc,
 )
 from cas.access.stored import request_bytes
-from cas.messages import DEFAULT_PRIORITY, ErrorCode, ParsedRequest, build_response
-from cas.store import Resource, ResourceStatus
+from cas.messages import (
+    DEFAULT_PRIORITY,
+    ErrorCode,
+    ErrorDetail,
+    ErrorLevel,
+    ParsedRequest,
+    ResultType,
+    build_response,
+)
+from cas.store import IterationStatus, Resource, ResourceStatus
 from generated import device_access as dev
 from generated import message as mes
 
 Handler = Callable[[ParsedRequest], Awaitable[mes.ResponseMessage]]
+GroupMembers = Callable[[str], Awaitable[list[str] | None]]
+"""A GroupID's member DeviceIDs now (None: no such group)."""
 
 
 class CasService:
@@ -45,11 +56,15 @@ class CasService:
         keeper: ResultKeeper | None = None,
         keep_on_demand: bool = False,
         device_concurrency: int = 64,
+        group_members: GroupMembers | None = None,
+        group_wait: float = 600.0,
     ) -> None:
         self.runner = runner
         self.resources = resources
         self.keeper = keeper
         self.keep_on_demand = keep_on_demand
+        self.group_members = group_members
+        self.group_wait = group_wait
         self.device_concurrency = device_concurrency
         self._handlers: dict[tuple[str, str], Handler] = {
             ("create", "DeviceAccess"): self.create_device_access,
@@ -84,19 +99,70 @@ class CasService:
                 "data-notification resources are not supported yet",
             )
         devices, groups = devices_of(access)
-        if groups:
-            raise refuse(request, ErrorCode.NOT_SUPPORTED, "GroupReference is not supported yet")
-        if not devices:
+        if not devices and not groups:
             raise refuse(
                 request, ErrorCode.PAYLOAD_ELEMENTS_MISSING, "DevicesReferenceList names no device"
             )
         if not accesses(access):
             raise refuse(request, ErrorCode.PAYLOAD_ELEMENTS_MISSING, "CosemAccessList is empty")
-        if is_scheduled(access) or request.header.async_reply_flag:
+        if groups:
+            await self._check_groups(request, groups)
+        waits = not (is_scheduled(access) or request.header.async_reply_flag)
+        if not waits or groups:
             if self.resources is None:
-                raise refuse(request, ErrorCode.NOT_SUPPORTED, "scheduled access needs a store")
+                raise refuse(
+                    request, ErrorCode.NOT_SUPPORTED, "scheduled and group access need a store"
+                )
+            if waits:
+                return await self._group_on_demand(request, access)
             return await self.resources.create(request, access)
         return await self._on_demand(request, access)
+
+    async def _check_groups(self, request: ParsedRequest, groups: list[str]) -> None:
+        if self.group_members is None:
+            raise refuse(request, ErrorCode.NOT_SUPPORTED, "device groups are not configured")
+        for group_id in groups:
+            if await self.group_members(group_id) is None:
+                raise refuse(
+                    request,
+                    ErrorCode.INVALID_DEVICE_GROUP,
+                    f"no device group {group_id!r}",
+                    "/mes:RequestMessage/mes:Payload/mes:DeviceAccess/dev:DevicesReferenceList",
+                )
+
+    async def _group_on_demand(
+        self, request: ParsedRequest, access: dev.DeviceAccessType
+    ) -> mes.ResponseMessage:
+        """A group read the client waits for: it runs as a one-shot resource on the workers
+        (results go to the store as they arrive, never all held in memory); the reply carries
+        the first page of results, and get DeviceAccess with its ID pages through the rest.
+        After ``group_wait`` seconds the reply says so (0.1, PARTIAL) and the work goes on."""
+        resources = self.resources
+        resource = await resources.create_resource(request, access)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.group_wait
+        pause = 0.02
+        while True:
+            iteration = await resources.store.get_iteration(resource.id, 0)
+            if iteration is not None and iteration.status is not IterationStatus.EXECUTING:
+                return await resources.first_page(request, resource, iteration)
+            if loop.time() > deadline:
+                reason = (
+                    f"still running after {self.group_wait:.0f} s: get DeviceAccess"
+                    f" {resource.id} for the results"
+                )
+                return build_response(
+                    request.header,
+                    result=ResultType.PARTIAL,
+                    errors=[
+                        ErrorDetail(
+                            ErrorCode.PARTIAL_RESULT_MORE_TO_FOLLOW, reason, level=ErrorLevel.INFORM
+                        )
+                    ],
+                    ids=[resource.id],
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 1.5, 0.5)
 
     async def _on_demand(
         self, request: ParsedRequest, access: dev.DeviceAccessType
