@@ -18,6 +18,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("cas.api.command", "run the CAS web service (SOAP) in front of the meters"),
     "demo": ("cas.demo", "simulated meters + the gateway, with an example request"),
     "receive": ("cas.notify.receive_command", "a subscriber that prints what the gateway sends"),
+    "group-read": (
+        "cas.access.group_read_command",
+        "read an attribute of every meter of a group, with progress, as CSV",
+    ),
 }
 
 

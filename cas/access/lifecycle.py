@@ -17,7 +17,7 @@ and the ResourceDirectory.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from xsdata.models.datatype import XmlDateTime, XmlDuration
@@ -215,9 +215,15 @@ class Resources:
         await self.store.delete_resource(resource.id)
         return build_response(request.header, ids=[resource.id])
 
-    async def directory(self) -> dev.ResourceDirectoryType:
+    async def directory(self, ids: Sequence[str] = ()) -> dev.ResourceDirectoryType:
+        """Every resource, or those with the given IDs (unknown ones left out)."""
+        if ids:
+            found = await self.store.get_resources(list(ids))
+            listed = [resource for resource in found if resource is not None]
+        else:
+            listed = await self.store.list_resources()
         entries = []
-        for resource in await self.store.list_resources():
+        for resource in listed:
             iteration = (
                 await self.store.get_iteration(resource.id, resource.last_iteration)
                 if resource.last_iteration >= 0

@@ -209,7 +209,9 @@ class CasService:
         return await self.resources.change(request, self._payload(request))
 
     async def get_directory(self, request: ParsedRequest) -> mes.ResponseMessage:
-        return build_response(request.header, payload=await self.resources.directory())
+        """The ResourceDirectory: every resource, or those named by Request/ID."""
+        directory = await self.resources.directory(request.request.ids)
+        return build_response(request.header, payload=directory)
 
     @staticmethod
     def _payload(request: ParsedRequest) -> dev.DeviceAccessType:
