@@ -189,7 +189,7 @@ def define_group(
         return DeviceGroup(group_id, kind, description, members=_members(members))
     if members:
         raise InvalidGroup(
-            f"a {kind} group has no listed members (they come from the registry)", "members", 0
+            f"a {kind} group has no listed members (they come from the registry)", "members"
         )
     if kind is GroupKind.PREFIX:
         if pairs is not None:
