@@ -131,6 +131,7 @@ class Gateway:
             on_tasks=self.worker.wake,
             on_outbox=self.delivery.wake,
         )
+        self.worker.hold = self.scheduler.quiet  # due iterations start before more work
         self.sweeper = Sweeper(self.store, clock=self.clock, on_outbox=self.delivery.wake)
 
     def _wake_scheduler(self) -> None:

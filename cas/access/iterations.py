@@ -152,9 +152,13 @@ async def finalize(
     *,
     status: IterationStatus | None = None,
     on_outbox: Callable[[], None] | None = None,
+    counted: Iteration | None = None,
 ) -> bool:
-    """Close a finished iteration once (whoever calls first); False if already closed."""
-    iteration = await store.get_iteration(resource_id, number)
+    """Close a finished iteration once (whoever calls first); False if already closed.
+
+    ``counted``: the iteration as the store returned it when its last task was completed
+    (its counts are final then), instead of reading it again."""
+    iteration = counted if counted is not None else await store.get_iteration(resource_id, number)
     if iteration is None:
         return False
     status = status or iteration_status(iteration)

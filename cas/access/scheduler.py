@@ -74,6 +74,13 @@ class Scheduler:
         self.on_outbox = on_outbox
         self._wake = asyncio.Event()
         self._stopped = False
+        self.quiet = asyncio.Event()
+        """Set while this dispatcher is not starting iterations. A worker in the same process
+        waits for it before claiming (``TaskWorker(hold=...)``): a burst of due resources is
+        dispatched first, so that every due iteration is started on time and its tasks are
+        all queued (and ordered by priority) before the worker competes for the CPU and the
+        store."""
+        self.quiet.set()
 
     def wake(self) -> None:
         """A resource was created or changed: look at the schedule now."""
@@ -106,17 +113,23 @@ class Scheduler:
     async def dispatch_due(self) -> int:
         """Start every iteration due now; returns how many resources were handled."""
         handled = 0
-        while True:
-            now = self.clock()
-            claimed = await self.store.claim_due(now, self.batch, self.owner, self.lease)
-            if claimed:
-                try:
-                    await self._activate_batch(claimed)
-                except Exception:  # the store failed: the claims lapse and are tried again
-                    logger.exception("could not start the iterations of %d resources", len(claimed))
-            handled += len(claimed)
-            if len(claimed) < self.batch:
-                return handled
+        self.quiet.clear()
+        try:
+            while True:
+                now = self.clock()
+                claimed = await self.store.claim_due(now, self.batch, self.owner, self.lease)
+                if claimed:
+                    try:
+                        await self._activate_batch(claimed)
+                    except Exception:  # the store failed: the claims lapse and are tried again
+                        logger.exception(
+                            "could not start the iterations of %d resources", len(claimed)
+                        )
+                handled += len(claimed)
+                if len(claimed) < self.batch:
+                    return handled
+        finally:
+            self.quiet.set()
 
     async def _activate_batch(self, claimed: list[tuple[str, datetime]]) -> None:
         """Start the iterations of the claimed resources: one read of the resources, then one

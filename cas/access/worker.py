@@ -57,9 +57,13 @@ class TaskWorker:
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
         on_outbox: Callable[[], None] | None = None,
+        hold: asyncio.Event | None = None,
     ) -> None:
+        """``hold``: claim only while this event is set (the local dispatcher's ``quiet``:
+        due iterations are started before more tasks are taken on)."""
         self.store = store
         self.runner = runner
+        self.hold = hold
         self.owner = owner
         self.clock = clock
         self.concurrency = concurrency
@@ -109,6 +113,8 @@ class TaskWorker:
 
     async def work_once(self) -> int:
         """Claim as many tasks as there are free slots and start them; returns how many."""
+        if self.hold is not None and not self.hold.is_set():
+            await self.hold.wait()
         free = self.concurrency - len(self._running)
         if free <= 0:
             return 0
@@ -169,6 +175,7 @@ class TaskWorker:
                 iteration.number,
                 self.clock(),
                 on_outbox=self.on_outbox,
+                counted=iteration,
             )
 
     def _may_retry(self, task: Task, bypass: bool) -> bool:
