@@ -55,15 +55,23 @@ _PEAK_WIDTH = 24  # quarter hours either side of a peak with a non-zero shape
 
 @dataclass(frozen=True, slots=True)
 class _Profile:
-    """Per-meter constants and prefix sums of one day, so every value is O(1)."""
+    """Per-meter constants, so every value is O(1) (the day shapes' sums are shared)."""
 
     import_start: int
-    import_prefix: tuple[int, ...]  # import_prefix[s] = sum(import_wh(slot) for slot < s)
+    import_base: int  # Wh in every interval
+    import_step: int  # Wh per unit of the evening shape
     export_start: int
-    export_prefix: tuple[int, ...]
+    export_step: int  # Wh per unit of the noon shape
     voltage_seed: int
     event_day_phase: int
     event_minute_seed: int
+
+    def import_in_day(self, slot: int) -> int:
+        """sum(import_wh(s) for s < slot) within one day."""
+        return self.import_base * slot + self.import_step * _EVENING[slot]
+
+    def export_in_day(self, slot: int) -> int:
+        return self.export_step * _NOON[slot]
 
 
 def _shape(slot: int, peak: int) -> int:
@@ -75,6 +83,13 @@ def _prefix(per_slot: list[int]) -> tuple[int, ...]:
     for value in per_slot:
         sums.append(sums[-1] + value)
     return tuple(sums)
+
+
+# Prefix sums of the two day shapes (the same for every meter): _EVENING[s] is
+# sum(_shape(slot, 72) for slot < s), so import_wh summed over slots < s is
+# base * s + step * _EVENING[s].
+_EVENING = _prefix([_shape(s, 72) for s in range(INTERVALS_PER_DAY)])
+_NOON = _prefix([_shape(s, 48) for s in range(INTERVALS_PER_DAY)])
 
 
 def normalize_title(system_title: str | bytes) -> str:
@@ -90,14 +105,12 @@ def normalize_title(system_title: str | bytes) -> str:
 @lru_cache(maxsize=65536)
 def _profile(title: str) -> _Profile:
     h = hashlib.sha256(title.encode("ascii")).digest()
-    base = 20 + h[0] % 40
-    step = 1 + h[1] % 5
-    export_step = 2 + h[5] % 6
     return _Profile(
         import_start=1_000_000 + int.from_bytes(h[2:5], "big") % 9_000_000,
-        import_prefix=_prefix([base + step * _shape(s, 72) for s in range(INTERVALS_PER_DAY)]),
+        import_base=20 + h[0] % 40,
+        import_step=1 + h[1] % 5,
         export_start=100_000 + int.from_bytes(h[6:9], "big") % 900_000,
-        export_prefix=_prefix([export_step * _shape(s, 48) for s in range(INTERVALS_PER_DAY)]),
+        export_step=2 + h[5] % 6,
         voltage_seed=h[9],
         event_day_phase=h[10],
         event_minute_seed=h[11],
@@ -120,21 +133,31 @@ def last_boundary(at: datetime) -> datetime:
     return EPOCH + INTERVAL * boundary_number(at)
 
 
-def _cumulative(start: int, prefix: tuple[int, ...], n: int) -> int:
+def _import_at(p: _Profile, n: int) -> int:
+    """The import register at boundary n (cumulative Wh of the intervals before it)."""
     days, slot = divmod(n, INTERVALS_PER_DAY)
-    return max(0, start + days * prefix[-1] + prefix[slot])
+    return max(
+        0, p.import_start + days * p.import_in_day(INTERVALS_PER_DAY) + p.import_in_day(slot)
+    )
+
+
+def _export_at(p: _Profile, n: int) -> int:
+    days, slot = divmod(n, INTERVALS_PER_DAY)
+    return max(
+        0, p.export_start + days * p.export_in_day(INTERVALS_PER_DAY) + p.export_in_day(slot)
+    )
 
 
 def energy_import_wh(system_title: str | bytes, at: datetime) -> int:
     """Active energy import (1.0.1.8.0.255) in Wh, as the register shows it at ``at``."""
     p = _profile(normalize_title(system_title))
-    return _cumulative(p.import_start, p.import_prefix, boundary_number(at))
+    return _import_at(p, boundary_number(at))
 
 
 def energy_export_wh(system_title: str | bytes, at: datetime) -> int:
     """Active energy export (1.0.2.8.0.255) in Wh, as the register shows it at ``at``."""
     p = _profile(normalize_title(system_title))
-    return _cumulative(p.export_start, p.export_prefix, boundary_number(at))
+    return _export_at(p, boundary_number(at))
 
 
 def voltage_l1_decivolt(system_title: str | bytes, at: datetime) -> int:
@@ -168,10 +191,7 @@ def load_profile_rows(
     if end is not None:
         last = min(last, boundary_number(end))
     p = _profile(normalize_title(system_title))
-    return [
-        (EPOCH + INTERVAL * n, _cumulative(p.import_start, p.import_prefix, n))
-        for n in range(first, last + 1)
-    ]
+    return [(EPOCH + INTERVAL * n, _import_at(p, n)) for n in range(first, last + 1)]
 
 
 def events(
