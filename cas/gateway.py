@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cas.access.device_run import DeviceRunner, utc_now
+from cas.access.groups import members
 from cas.access.keeper import ResultKeeper
 from cas.access.lifecycle import Resources
 from cas.access.scheduler import Scheduler
@@ -91,6 +93,8 @@ class Gateway:
         )
         self.runner = DeviceRunner(registry, self.pool, clock)
         self.keeper = ResultKeeper(store)
+        # a GroupID's members, resolved anew at each iteration / on-demand request
+        self.group_members = functools.partial(members, store, registry)
         self.scheduler: Scheduler | None = None
         self.worker: TaskWorker | None = None
         self.sweeper: Sweeper | None = None
@@ -104,6 +108,7 @@ class Gateway:
             keeper=self.keeper,
             keep_on_demand=self.settings.keep_on_demand,
             device_concurrency=self.settings.device_concurrency,
+            group_members=self.group_members,
         )
         self._background: list[asyncio.Task] = []
 
@@ -130,6 +135,7 @@ class Gateway:
             poll_interval=settings.poll_interval,
             on_tasks=self.worker.wake,
             on_outbox=self.delivery.wake,
+            resolve_group=self.group_members,
         )
         self.worker.hold = self.scheduler.quiet  # due iterations start before more work
         self.sweeper = Sweeper(self.store, clock=self.clock, on_outbox=self.delivery.wake)

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from cas.access.device_run import DeviceRunner
+from cas.access.groups import DeviceGroups
 from cas.access.keeper import ResultKeeper
 from cas.access.lifecycle import Resources, new_resource_id, refuse
 from cas.access.ondemand import accesses, device_ids, run_on_demand
@@ -79,6 +80,7 @@ class CasService:
                     ("delete", "DeviceAccess"): resources.delete,
                 }
             )
+            self._handlers.update(DeviceGroups(resources.store, runner.registry).handlers())
 
     async def handle(self, request: ParsedRequest) -> mes.ResponseMessage:
         handler = self._handlers.get((request.header.verb, request.header.noun))
