@@ -72,6 +72,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--security", default="hls-gmac", choices=["none", "low", "hls-gmac"])
     parser.add_argument("--dir", default="cas-demo", help="where files go (./cas-demo)")
     parser.add_argument("--once", action="store_true", help="send the example and exit")
+    parser.add_argument(
+        "--groups", default=None, metavar="DIR", help="device group files (./device_groups)"
+    )
 
 
 def example_request(device_ids: list[str], now: datetime | None = None) -> str:
@@ -114,6 +117,13 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.meters <= 5000:
         print("cas demo: --meters must be 1..5000", file=sys.stderr)
         return 2
+    from cas.registry.group_files import GroupFileError, startup_groups
+
+    try:
+        args.groups_dir, args.device_groups = startup_groups(args.groups)
+    except GroupFileError as error:
+        print(f"cas demo: {error}", file=sys.stderr)
+        return 2
     try:
         return asyncio.run(_demo(args))
     except KeyboardInterrupt:
@@ -134,6 +144,7 @@ async def _demo(args: argparse.Namespace) -> int:
     from cas.gateway import Gateway
     from cas.registry import Registry
     from cas.simulator import MeterFleet
+    from cas.store.groups import group_store, put_groups
     from cas.store.sqlite import SqliteStore
 
     folder = Path(args.dir)
@@ -142,7 +153,9 @@ async def _demo(args: argparse.Namespace) -> int:
     async with fleet:
         registry_path = folder / "registry.yaml"
         fleet.write_registry(registry_path)
-        gateway = Gateway(Registry(fleet.meters), await SqliteStore.open(folder / "cas.db"))
+        store = await SqliteStore.open(folder / "cas.db")
+        await put_groups(group_store(store), args.device_groups)
+        gateway = Gateway(Registry(fleet.meters), store)
         await gateway.start()
         app = create_app(gateway.service, health=gateway.health, on_shutdown=gateway.close)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -161,6 +174,9 @@ async def _demo(args: argparse.Namespace) -> int:
         print(fleet.describe())
         print(f"registry: {registry_path}   state: {folder / 'cas.db'}")
         print(f"CAS gateway: SOAP endpoint {url}   WSDL {url}?wsdl")
+        if args.device_groups:
+            names = ", ".join(group.id for group in args.device_groups)
+            print(f"device groups from {args.groups_dir}: {names} (get DeviceGroup lists them)")
         async with httpx.AsyncClient(timeout=60) as client:
             response = await client.post(
                 url,

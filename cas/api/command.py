@@ -43,6 +43,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="YAML: connections open at once and new per second, per network segment",
     )
+    parser.add_argument(
+        "--groups",
+        default=None,
+        metavar="DIR",
+        help="device group files (*.yaml) put into the store at start, replacing stored groups"
+        " of the same id (default ./device_groups when it exists)",
+    )
     tuning = parser.add_argument_group("worker tuning")
     tuning.add_argument(
         "--worker-concurrency",
@@ -84,13 +91,15 @@ def run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     from cas.dlms.limits_file import LimitsFileError, load_segment_limits
+    from cas.registry.group_files import GroupFileError, startup_groups
 
     try:
         registry = Registry.from_file(args.registry)
         auth = ClientAuth.load(args.auth_file)
         if args.segment_limits:
             args.segment_default, args.segment_table = load_segment_limits(args.segment_limits)
-    except (RegistryError, AuthConfigError, LimitsFileError) as error:
+        args.groups_dir, args.device_groups = startup_groups(args.groups)
+    except (RegistryError, AuthConfigError, LimitsFileError, GroupFileError) as error:
         print(f"cas serve: {error}", file=sys.stderr)
         return 2
     if args.role != "all" and not args.redis:
@@ -143,6 +152,11 @@ async def serve(registry, auth, host: str, args: argparse.Namespace) -> int:
     except Exception as error:  # unreachable Redis, unwritable file: say so, no traceback
         print(f"cas serve: cannot open the store {location}: {error}", file=sys.stderr)
         return 1
+    if getattr(args, "device_groups", None):
+        from cas.store.groups import group_store, put_groups
+
+        count = await put_groups(group_store(store), args.device_groups)
+        logging.getLogger(__name__).info("%d device group(s) from %s", count, args.groups_dir)
     settings = GatewaySettings(
         worker_concurrency=args.worker_concurrency,
         task_lease=args.task_lease,

@@ -56,6 +56,16 @@ def default_directory(cwd: str | os.PathLike[str] = ".") -> Path | None:
     return path if path.is_dir() else None
 
 
+def startup_groups(
+    directory: str | os.PathLike[str] | None, cwd: str | os.PathLike[str] = "."
+) -> tuple[Path | None, list[DeviceGroup]]:
+    """(directory read, its groups): ``directory``, else ./device_groups when it exists."""
+    folder = Path(directory) if directory is not None else default_directory(cwd)
+    if folder is None:
+        return None, []
+    return folder, load_group_directory(folder)
+
+
 def group_files(directory: str | os.PathLike[str]) -> list[Path]:
     folder = Path(directory)
     if not folder.is_dir():
@@ -166,4 +176,5 @@ __all__ = [
     "group_files",
     "load_group_directory",
     "load_group_file",
+    "startup_groups",
 ]
