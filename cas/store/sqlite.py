@@ -459,9 +459,7 @@ class SqliteStore:
         ]
 
         def update(db: sqlite3.Connection) -> list[bool]:
-            return [
-                _update_fields(db, rid, changes, blocked) is not None for rid, changes in stored
-            ]
+            return [_patch_fields(db, rid, changes, blocked) for rid, changes in stored]
 
         return await self._transaction(update) if updates else []
 
@@ -751,6 +749,25 @@ def _update_fields(
     fields.update(stored)
     db.execute("UPDATE resources SET fields = ? WHERE id = ?", (json.dumps(fields), resource_id))
     return fields, row[1]
+
+
+def _patch_fields(
+    db: sqlite3.Connection, resource_id: str, stored: Mapping[str, Any], blocked: set[str]
+) -> bool:
+    """``_update_fields`` inside SQLite (json_set), without reading the resource back: each
+    value goes in as the JSON text Python writes, so the stored text is the same."""
+    if not stored:
+        return _update_fields(db, resource_id, stored, blocked) is not None
+    paths = ", ".join(f"'$.{name}', json(?)" for name in stored)  # names checked by the caller
+    statuses = ", ".join("?" * len(blocked))
+    return (
+        db.execute(
+            f"UPDATE resources SET fields = json_set(fields, {paths}) WHERE id = ?"
+            f" AND json_extract(fields, '$.status') NOT IN ({statuses})",
+            [*(json.dumps(value) for value in stored.values()), resource_id, *blocked],
+        ).rowcount
+        > 0
+    )
 
 
 _RESULT_COLUMNS = (
