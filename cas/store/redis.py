@@ -76,6 +76,7 @@ claims are then only delayed by a lease; ``put_results`` may store a result twic
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
@@ -84,9 +85,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import ResponseError
+from redis.exceptions import DataError, ResponseError
+
+try:
+    import hiredis
+except ImportError:  # redis-py without its hiredis extra: Python packing
+    hiredis = None
 
 from cas.dlms.counters import FIRST_COUNTER
 from cas.dlms.errors import SecurityError
@@ -281,6 +288,8 @@ class RedisStore:
             socket_connect_timeout=5,
             retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=retries),
         )
+        pool = client.connection_pool
+        pool.connection_class = _hiredis_packing(pool.connection_class)
         store = cls(client, prefix)
         try:
             await client.ping()
@@ -864,6 +873,31 @@ class RedisStore:
 
     async def record_received(self, system_title: str, counter: int) -> None:
         await self._run("RECORD_RECEIVED", [self.keys.received_counters], [system_title, counter])
+
+
+@functools.cache
+def _hiredis_packing(base: type[AbstractConnection]) -> type[AbstractConnection]:
+    """``base`` packing commands with hiredis (C) instead of Python: redis-py's asyncio
+    connections always pack in Python (its sync ones use hiredis when installed), ~45 us
+    for a script call of 60 arguments against ~4 us; the bytes sent are the same."""
+    if hiredis is None:
+        return base
+
+    class HiredisPacking(base):  # type: ignore[misc, valid-type]
+        def pack_command(self, *args: Any) -> list[bytes]:
+            # as redis-py's HiredisRespSerializer: a command name may hold several words
+            if isinstance(args[0], str):
+                args = (*args[0].encode().split(), *args[1:])
+            elif b" " in args[0]:
+                args = (*args[0].split(), *args[1:])
+            items = tuple(bytes(a) if isinstance(a, bytearray | memoryview) else a for a in args)
+            try:
+                return [hiredis.pack_command(items)]
+            except TypeError as error:
+                raise DataError(str(error)) from error
+
+    HiredisPacking.__name__ = HiredisPacking.__qualname__ = f"HiredisPacking{base.__name__}"
+    return HiredisPacking
 
 
 def _resource(raw: Mapping[bytes, bytes]) -> Resource:
