@@ -6,6 +6,8 @@ import time
 from dataclasses import fields
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cas.registry import Meter, Registry, Transport
 from cas.registry.groups import (
@@ -179,3 +181,39 @@ def test_resolution_is_fast_for_10000_meters():
         assert len(members) == count
         assert members == sorted(members)
         assert best < 0.1, f"{group.id}: {best * 1000:.1f} ms"  # measured: 0.3 to 3 ms
+
+
+titles = st.integers(min_value=0, max_value=0xFFFF).map(lambda n: f"53494D{n:010X}")
+fleets = st.lists(
+    st.tuples(
+        titles, st.sampled_from(["north", "south", "default"]), st.sampled_from([None, "E1"])
+    ),
+    max_size=30,
+    unique_by=lambda item: item[0],
+)
+
+
+@given(
+    fleets,
+    st.text(alphabet="0123456789abcdefABCDEF", min_size=1, max_size=8),
+    st.sampled_from(["north", "south"]),
+)
+def test_resolution_equals_a_plain_filter(entries, prefix, segment):
+    meters = [
+        meter(i, system_title=title, device_id=f"D{i}", network_segment=seg, meter_type=kind)
+        for i, (title, seg, kind) in enumerate(entries)
+    ]
+    registry = Registry(meters)
+    by_prefix = resolve(define_group("P", prefix=prefix), registry)
+    assert by_prefix == sorted(
+        m.system_title
+        for m in meters
+        if m.system_title.startswith(prefix.upper()) or m.device_id.startswith(prefix)
+    )
+    selected = resolve(
+        define_group("S", selector={"network_segment": segment, "meter_type": "E1"}), registry
+    )
+    assert selected == sorted(
+        m.system_title for m in meters if m.network_segment == segment and m.meter_type == "E1"
+    )
+    assert resolve(ALL_METERS, registry) == sorted(m.system_title for m in meters)
