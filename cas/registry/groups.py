@@ -33,6 +33,7 @@ ALL_METERS_ID = "DG_ALL_METERS"
 MAX_ID_LENGTH = 256  # IdentifierType of the schema: GroupID, DeviceID, Prefix
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, newlines allowed
 
 
 class GroupKind(enum.StrEnum):
@@ -179,8 +180,10 @@ def define_group(
     members = list(members)
     pairs = _selector_pairs(selector)
     kind = _kind(kind, prefix, pairs)
-    if description is not None and not isinstance(description, str):
-        raise InvalidGroup("the description must be text", "description")
+    if description is not None and (
+        not isinstance(description, str) or _CONTROL_IN_TEXT.search(description)
+    ):
+        raise InvalidGroup("the description must be text without control characters", "description")
     if kind is GroupKind.EXPLICIT:
         if prefix is not None:
             raise InvalidGroup("an EXPLICIT group has no prefix", "prefix")

@@ -124,6 +124,7 @@ def test_selector_attributes_are_the_meter_fields_without_secrets():
         ({"members": ["A", " B"]}, "members", 1, "leading/trailing"),
         ({"members": ["A", "x" * 257]}, "members", 1, "longer than 256"),
         ({"description": 12}, "description", None, "text"),
+        ({"description": "bell\x07"}, "description", None, "control characters"),
     ],
 )
 def test_bad_definitions_say_what_and_where(arguments, part, key, words):
