@@ -47,6 +47,7 @@ from cas.store import (
     ResourceKind,
     ResourceStatus,
     Store,
+    StoredResult,
 )
 from generated import device_access as dev
 from generated import message as mes
@@ -104,7 +105,7 @@ class Resources:
         more = len(results) > page
         results = results[:page]
         outcome = reply_result(iteration)
-        errors = []
+        errors = failure_summary(results, iteration.results_failed)
         if more:
             errors.append(
                 ErrorDetail(
@@ -254,6 +255,39 @@ class Resources:
                 request, ErrorCode.INVALID_REQUEST_ID, f"no resource with ID {resource_id!r}"
             )
         return resource
+
+
+def failure_summary(results: Sequence[StoredResult], failed_total: int) -> list[ErrorDetail]:
+    """One Reply/Error per error code among these results (a group may have thousands of
+    failed members: they are counted, not listed; each result names its device)."""
+    counts: dict[str, int] = {}
+    for stored in results:
+        if not stored.ok:
+            code = _error_code(stored.xml)
+            counts[code] = counts.get(code, 0) + 1
+    details = []
+    for code, count in sorted(counts.items()):
+        try:
+            error_code = ErrorCode.from_code(code)
+        except ValueError:
+            error_code = ErrorCode.TRANSACTION_FAILED
+        details.append(
+            ErrorDetail(
+                error_code,
+                f"{count} device result(s) in this reply ({failed_total} failed in all)",
+                level=ErrorLevel.WARNING,
+            )
+        )
+    return details
+
+
+def _error_code(xml: bytes) -> str:
+    """The errorResult code of a stored result (ACSEResult: a refused association)."""
+    start = xml.find(b"<dev:code>")
+    if start < 0:
+        return ErrorCode.DEVICE_SECURITY_FAILURE.code
+    end = xml.find(b"</dev:code>", start)
+    return xml[start + len(b"<dev:code>") : end].decode()
 
 
 def resource_info(resource: Resource, iteration) -> dev.ResourceInfoType:
