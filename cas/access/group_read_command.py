@@ -25,7 +25,7 @@ _ENVELOPE = (
     '<soap:Envelope xmlns:soap="{soap}" xmlns:mes="{mes}" xmlns:dev="{dev}" xmlns:cos="{cos}">'
     "<soap:Body><mes:RequestMessage><mes:Header><mes:Verb>{{verb}}</mes:Verb>"
     "<mes:Noun>{{noun}}</mes:Noun><mes:Timestamp>{{now}}</mes:Timestamp>"
-    "<mes:MessageID>{{mid}}</mes:MessageID></mes:Header>{{request}}{{payload}}"
+    "<mes:MessageID>{{mid}}</mes:MessageID>{{properties}}</mes:Header>{{request}}{{payload}}"
     "</mes:RequestMessage></soap:Body></soap:Envelope>"
 ).format(**NS)
 FINAL = {
@@ -46,16 +46,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--csv", default="-", help="where to write results (default stdout)")
     parser.add_argument("--priority", type=int, default=4, help="0..255, higher runs first")
     parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument(
+        "--no-retry", action="store_true", help="report unreachable meters at once (BypassRetry)"
+    )
     parser.add_argument("group", help="GroupID, e.g. DG_ALL_METERS")
     parser.add_argument("class_id", type=int)
     parser.add_argument("obis", help="e.g. 1.0.1.8.0.255")
     parser.add_argument("attribute", type=int)
 
 
-def message(verb: str, noun: str, *, request: str = "", payload: str = "") -> bytes:
+def message(
+    verb: str, noun: str, *, request: str = "", payload: str = "", bypass_retry: bool = False
+) -> bytes:
+    properties = (
+        "<mes:Property><mes:Name>BypassRetry</mes:Name><mes:Value>true</mes:Value></mes:Property>"
+        if bypass_retry
+        else ""
+    )
     return _ENVELOPE.format(
         verb=verb,
         noun=noun,
+        properties=properties,
         now=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         mid=uuid.uuid4(),
         request=f"<mes:Request>{request}</mes:Request>" if request else "",
@@ -99,7 +110,7 @@ class CasClient:
         response = self.http.post(self.url, content=body)
         root = etree.fromstring(response.content)
         result = root.findtext(".//mes:Reply/mes:Result", namespaces=NS)
-        if response.status_code != 200 or result is None:
+        if response.status_code != 200 or result in (None, "FAILED"):
             errors = [
                 e.findtext("mes:reason", namespaces=NS) or e.findtext("mes:code", namespaces=NS)
                 for e in root.iterfind(".//mes:Error", NS)
@@ -147,7 +158,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     client = CasClient(args.url, args.user, args.api_key)
     try:
-        _root, _result = created = client.call(message("create", "DeviceAccess", payload=payload))
+        created = client.call(
+            message("create", "DeviceAccess", payload=payload, bypass_retry=args.no_retry)
+        )
         resource_id = created[0].findtext(".//mes:Reply/mes:ID", namespaces=NS)
     except Exception as error:
         print(f"cas group-read: {error}", file=sys.stderr)
