@@ -211,7 +211,7 @@ async def test_two_nodes_on_redis_finish_a_group_when_one_worker_is_killed(fleet
         doomed.stop(signal.SIGKILL)
         if survivor is not None:
             survivor.stop()
-        keys = [key async for key in store._client.scan_iter(match=f"{prefix}*")]
+        keys = [key async for key in store._client.scan_iter(match=f"{prefix}*", count=1000)]
         if keys:
             await store._client.delete(*keys)
         await store.close()

@@ -50,7 +50,7 @@ async def open_store(request, tmp_path) -> AsyncIterator[Opener]:
         import redis.asyncio as aioredis
 
         client = aioredis.from_url(REDIS_URL)
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
         if keys:
             await client.delete(*keys)
         await client.aclose()
