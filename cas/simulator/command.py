@@ -1,4 +1,9 @@
-"""``cas simulate``: serve simulated meters until SIGINT/SIGTERM, write their registry file."""
+"""``cas simulate``: serve simulated meters until SIGINT/SIGTERM, write their registry file.
+
+With ``--status FILE`` the process rewrites FILE (JSON, ``cas.simulator.status``) every
+``--status-interval`` seconds; SIGUSR1 restarts the peaks and SIGUSR2 asks for a rewrite
+now (both rewrite the file at once).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--registry", required=True, metavar="FILE", help="registry YAML file to write"
     )
-    parser.add_argument("--seed", type=int, default=1, help="seed of titles and keys")
+    parser.add_argument("--seed", type=int, default=1, help="seed of titles, keys and failures")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument(
         "--inactivity-timeout",
@@ -28,6 +33,53 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=120.0,
         metavar="SECONDS",
         help="close connections idle this long",
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="every meter waits this long before each reply (a WAN round trip)",
+    )
+    parser.add_argument(
+        "--latency-jitter",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="plus a uniform draw in [-J, +J] per reply (at most the latency)",
+    )
+    parser.add_argument(
+        "--failure-rate",
+        type=float,
+        default=0.0,
+        metavar="R",
+        help="share of meters (a seeded subset) that never answer, 0..1",
+    )
+    parser.add_argument(
+        "--segments",
+        type=int,
+        default=None,
+        metavar="N",
+        help="spread the meters over network segments seg-0..seg-{N-1}",
+    )
+    parser.add_argument(
+        "--segment-layout",
+        choices=("round-robin", "blocks"),
+        default="round-robin",
+        help="meter i in seg-{i %% N} (round-robin) or in consecutive blocks",
+    )
+    parser.add_argument(
+        "--status",
+        metavar="FILE",
+        default=None,
+        help="rewrite FILE (JSON: counters, segment peaks, CPU) every --status-interval",
+    )
+    parser.add_argument("--status-interval", type=float, default=1.0, metavar="SECONDS")
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="event loop (uvloop when installed: less CPU per connection)",
     )
 
 
@@ -39,6 +91,9 @@ def run(args: argparse.Namespace) -> int:
     if args.meters < 1:
         print("cas simulate: --meters must be at least 1", file=sys.stderr)
         return 2
+    if args.status_interval <= 0:
+        print("cas simulate: --status-interval must be positive", file=sys.stderr)
+        return 2
     try:
         fleet = MeterFleet(
             count=args.meters,
@@ -48,21 +103,34 @@ def run(args: argparse.Namespace) -> int:
             base_port=args.port,
             seed=args.seed,
             inactivity_timeout=args.inactivity_timeout,
+            latency=args.latency,
+            latency_jitter=args.latency_jitter,
+            failure_rate=args.failure_rate,
+            segments=args.segments,
+            segment_layout=args.segment_layout,
         )
     except ValueError as error:
         print(f"cas simulate: {error}", file=sys.stderr)
         return 2
+    main = _serve(fleet, args.registry, args.status, args.status_interval)
     try:
-        return asyncio.run(_serve(fleet, args.registry))
+        if args.loop == "uvloop":
+            try:
+                import uvloop
+            except ImportError:
+                return asyncio.run(main)
+            return uvloop.run(main)
+        return asyncio.run(main)
     except KeyboardInterrupt:
         return 0
 
 
-async def _serve(fleet: object, registry: str) -> int:
+async def _serve(fleet: object, registry: str, status: str | None, interval: float) -> int:
     import asyncio
     import signal
 
     from cas.simulator.fleet import MeterFleet
+    from cas.simulator.status import StatusWriter
 
     assert isinstance(fleet, MeterFleet)
     try:
@@ -70,19 +138,28 @@ async def _serve(fleet: object, registry: str) -> int:
     except OSError as error:
         print(f"cas simulate: cannot listen: {error.strerror or error}", file=sys.stderr)
         return 1
+    writer = StatusWriter(fleet, status, interval) if status else None
     try:
         fleet.write_registry(registry)
+        if writer is not None:
+            writer.write()
     except OSError as error:
         await fleet.stop()
-        print(f"cas simulate: cannot write {registry}: {error.strerror}", file=sys.stderr)
+        print(f"cas simulate: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
         return 1
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
+    if writer is not None:
+        loop.add_signal_handler(signal.SIGUSR1, writer.reset_peaks)
+        loop.add_signal_handler(signal.SIGUSR2, writer.write)
+        writer.start()
     print(f"{fleet.describe()}; registry {registry}", flush=True)
     try:
         await stopping.wait()
     finally:
+        if writer is not None:
+            writer.stop()
         await fleet.stop()
     return 0

@@ -1,11 +1,17 @@
-"""One TCP connection to a simulated meter: frames in, gurux, faults, frames out."""
+"""One TCP connection to a simulated meter: frames in, gurux, latency and faults, frames out.
+
+An asyncio ``Protocol`` (no task, no stream objects per connection). Requests are answered
+one at a time, in order: while a reply waits out the meter's latency (or the ``delay``
+fault) the requests that follow wait behind it, as with a real meter.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
-from typing import TYPE_CHECKING
+from collections import deque
+from typing import TYPE_CHECKING, cast
 
 from cas.simulator import faults as fault_bytes
 from cas.simulator.frames import FrameError, FrameReader, hdlc_is_final
@@ -16,73 +22,108 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-READ_SIZE = 65536
+OVERSIZED_CHUNK = 16384
 
 
-class MeterConnection:
+class MeterConnection(asyncio.Protocol):
     """Serves one client until it leaves, idles too long, misbehaves or a fault ends it."""
 
-    def __init__(
-        self, meter: SimulatedMeter, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
+    def __init__(self, meter: SimulatedMeter) -> None:
         self.meter = meter
-        self.reader = reader
-        self.writer = writer
         self.hdlc = meter.transport == "hdlc"
         self.frames = FrameReader(self.hdlc, meter.max_frame)
-        self.server: MeterServer | None = None  # created on the first frame
+        self.transport: asyncio.Transport | None = None
+        self.server: MeterServer | None = None  # taken from the pool on the first frame
         self.stalled = False  # after a truncated reply: read, never answer
+        self._loop = asyncio.get_running_loop()
+        self._requests: deque[bytes] = deque()
+        self._reply_timer: asyncio.TimerHandle | None = None  # a reply waiting its latency
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._last_activity = 0.0
+        self._counted = False  # counted as open (until the peer leaves or we close)
+        self._closing = False
+        self._paused = False  # the transport's write buffer is full
+        self._oversized_sent = -1  # bytes streamed by the oversized fault (-1: not running)
         self._message_ciphered = False  # the reply message in progress is ciphered
         self._message_start = True  # the next reply frame starts a message
 
-    async def run(self) -> None:
-        stats = self.meter.stats
-        stats.connections += 1
-        stats.open_connections += 1
-        try:
-            await self._serve()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        except Exception:  # never let one connection take the meter down
-            log.exception("meter %s: connection failed", self.meter.system_title)
-        finally:
-            stats.open_connections -= 1
-            self.writer.close()
+    # -- asyncio callbacks ------------------------------------------------------------------
 
-    async def _serve(self) -> None:
-        meter = self.meter
-        while True:
-            try:
-                async with asyncio.timeout(meter.inactivity_timeout):
-                    data = await self.reader.read(READ_SIZE)
-            except TimeoutError:
-                log.debug(
-                    "meter %s: idle for %ss, closing", meter.system_title, meter.inactivity_timeout
-                )
-                return
-            if not data:
-                return
-            try:
-                requests = self.frames.feed(data)
-            except FrameError as error:
-                log.debug("meter %s: dropping connection: %s", meter.system_title, error)
-                return
-            for request in requests:
-                if not await self._answer(request):
-                    return
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+        self._counted = True
+        self.meter.connection_opened(self)
+        self._last_activity = self._loop.time()
+        self._arm_idle_timer(self.meter.inactivity_timeout)
 
-    async def _answer(self, request: bytes) -> bool:
-        """Answer one request frame; False ends the connection."""
-        meter = self.meter
-        faults = meter.faults
-        if self.stalled or faults.no_answer:
-            return True
-        if faults.close:
-            return False
-        if self.server is None:
-            self.server = MeterServer(meter)
+    def data_received(self, data: bytes) -> None:
+        self._last_activity = self._loop.time()
+        if self._closing:
+            return
         try:
-            reply = self.server.handle(request)
+            self._requests.extend(self.frames.feed(data))
+        except FrameError as error:
+            log.debug("meter %s: dropping connection: %s", self.meter.system_title, error)
+            self.close()
+            return
+        self._answer_waiting()
+
+    def eof_received(self) -> bool:
+        self._uncount()  # the peer has gone: the connection no longer counts as open
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closing = True
+        self._uncount()
+        for timer in (self._reply_timer, self._idle_timer):
+            if timer is not None:
+                timer.cancel()
+        self._reply_timer = self._idle_timer = None
+        self._requests.clear()
+        self.meter.connection_closed(self)
+        server, self.server = self.server, None
+        if server is not None:
+            self.meter.context.servers.release(server)
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        if self._oversized_sent >= 0:
+            self._stream_oversized()
+
+    # -- answering --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if not self._closing:
+            self._closing = True
+            self._requests.clear()
+            if self.transport is not None:
+                self.transport.close()
+
+    def _uncount(self) -> None:
+        if self._counted:
+            self._counted = False
+            self.meter.connection_uncounted()
+
+    def _answer_waiting(self) -> None:
+        while self._requests and self._reply_timer is None and not self._closing:
+            self._answer(self._requests.popleft())
+
+    def _answer(self, request: bytes) -> None:
+        meter = self.meter
+        faults = meter.active_faults
+        if self.stalled or (faults is not None and faults.no_answer):
+            return
+        if faults is not None and faults.close:
+            self.close()
+            return
+        server = self.server
+        if server is None:
+            server = self.server = meter.context.servers.acquire(meter)
+        try:
+            reply = server.handle(request)
         except Exception as error:  # gurux raised: log it, close this connection only
             log.warning(
                 "meter %s: cannot handle request (%s: %s), closing",
@@ -90,24 +131,55 @@ class MeterConnection:
                 type(error).__name__,
                 error,
             )
-            return False
+            self.close()
+            return
         if reply is None:
-            return True
-        meter.stats.requests += 1
-        if faults.delay > 0:
-            await asyncio.sleep(faults.delay)
-        if faults.garbage:
-            await self._send(os.urandom(max(16, len(reply))))
-            return True
-        if faults.truncate:
-            await self._send(reply[: len(reply) // 2])
+            return
+        meter.replied()
+        wait = meter.reply_wait()
+        if wait > 0:
+            self._reply_timer = self._loop.call_later(wait, self._send_late, reply)
+        else:
+            self._send_reply(reply)
+
+    def _send_late(self, reply: bytes) -> None:
+        self._reply_timer = None
+        if self._closing:
+            return
+        self._send_reply(reply)
+        self._answer_waiting()
+
+    def _send_reply(self, reply: bytes) -> None:
+        faults = self.meter.active_faults
+        transport = self.transport
+        assert transport is not None
+        if faults is None:
+            transport.write(self._protect(reply))
+        elif faults.garbage:
+            transport.write(os.urandom(max(16, len(reply))))
+        elif faults.truncate:
+            transport.write(reply[: len(reply) // 2])
             self.stalled = True
-            return True
-        if faults.oversized:
-            await self._stream_oversized()
-            return False
-        await self._send(self._protect(reply))
-        return True
+        elif faults.oversized:
+            self._requests.clear()
+            self.stalled = True  # the connection ends when the stream does
+            transport.write(fault_bytes.oversized_header(self.hdlc))
+            self._oversized_sent = 0
+            self._stream_oversized()
+        else:
+            transport.write(self._protect(reply))
+
+    def _stream_oversized(self) -> None:
+        transport = self.transport
+        assert transport is not None
+        chunk = fault_bytes.stream_filler(OVERSIZED_CHUNK)
+        while not self._paused and not transport.is_closing():
+            if self._oversized_sent >= fault_bytes.OVERSIZED_STREAM_LIMIT:
+                self._oversized_sent = -1
+                self.close()
+                return
+            transport.write(chunk)
+            self._oversized_sent += len(chunk)
 
     def _protect(self, reply: bytes) -> bytes:
         """Apply replay / flip_tag to ciphered replies; capture them for a later replay."""
@@ -119,23 +191,34 @@ class MeterConnection:
         self._message_start = final
         if not self._message_ciphered:
             return reply
+        faults = meter.active_faults
+        replay = faults is not None and faults.replay
+        flip_tag = faults is not None and faults.flip_tag
         single = first and final
-        if meter.faults.replay and meter.captured_reply is not None:
+        if replay and meter.captured_reply is not None:
             return fault_bytes.replayed(meter.captured_reply, reply, self.hdlc)
-        if single and not meter.faults.flip_tag:
+        if single and not flip_tag:
             meter.captured_reply = reply
-        if meter.faults.flip_tag and final:
+        if flip_tag and final:
             return fault_bytes.flip_tag_bit(reply, self.hdlc)
         return reply
 
-    async def _send(self, data: bytes) -> None:
-        self.writer.write(data)
-        await self.writer.drain()
+    # -- inactivity -------------------------------------------------------------------------
 
-    async def _stream_oversized(self) -> None:
-        await self._send(fault_bytes.oversized_header(self.hdlc))
-        chunk = fault_bytes.stream_filler(16384)
-        sent = 0
-        while sent < fault_bytes.OVERSIZED_STREAM_LIMIT and not self.writer.is_closing():
-            await self._send(chunk)
-            sent += len(chunk)
+    def _arm_idle_timer(self, delay: float) -> None:
+        self._idle_timer = self._loop.call_later(delay, self._idle_check)
+
+    def _idle_check(self) -> None:
+        """Close after ``inactivity_timeout`` without a byte received (not counting the time
+        a reply waits out its latency)."""
+        timeout = self.meter.inactivity_timeout
+        now = self._loop.time()
+        if self._reply_timer is not None:
+            self._last_activity = now
+        idle = now - self._last_activity
+        if idle >= timeout:
+            self._idle_timer = None
+            log.debug("meter %s: idle for %ss, closing", self.meter.system_title, timeout)
+            self.close()
+        else:
+            self._arm_idle_timer(timeout - idle)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from gurux_dlms import GXDateTime
@@ -45,8 +46,19 @@ ASSOCIATION = "0.0.40.0.0.255"
 UNIT_WH = 30
 UNIT_V = 35
 
-# Row source of a profile: (meter time, start, end) -> rows (time, value) oldest first.
-RowSource = Callable[[datetime, datetime | None, datetime | None], list[tuple[datetime, int]]]
+# Row source of a profile: (meter state, start, end) -> rows (time, value) oldest first, as
+# the meter holds them at its own clock.
+RowSource = Callable[[MeterState, datetime | None, datetime | None], list[tuple[datetime, int]]]
+
+
+class StateRef:
+    """The meter whose state a set of objects shows; rebound when a pooled server changes
+    meters (one set of gurux objects serves every meter, one connection at a time)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: MeterState | None = None) -> None:
+        self.state = state
 
 
 class _Raw:
@@ -60,15 +72,15 @@ class _Raw:
 class SimClock(_Raw, GXDLMSClock):
     """Clock 0.0.1.0.0.255: the meter's time in UTC (deviation 0); SET attribute 2 moves it."""
 
-    def __init__(self, state: MeterState) -> None:
+    def __init__(self, ref: StateRef) -> None:
         super().__init__(CLOCK)
-        self.state = state
+        self.ref = ref
         self.timeZone = 0
         self.clockBase = 1  # crystal
 
     def getValue(self, settings: Any, e: Any) -> Any:
         if e.index == 2:
-            return self._raw(e, axdr.datetime_value(self.state.now()))
+            return self._raw(e, axdr.datetime_value(self.ref.state.now()))
         return super().getValue(settings, e)
 
     def setValue(self, settings: Any, e: Any) -> None:
@@ -86,61 +98,65 @@ class SimClock(_Raw, GXDLMSClock):
         except (TypeError, ValueError):
             e.error = ErrorCode.UNMATCHED_TYPE
             return
-        self.state.set_time(moment)
+        self.ref.state.set_time(moment)
 
 
 class SimData(_Raw, GXDLMSData):
-    """A Data object whose attribute 2 is computed by ``encode(settings)``."""
+    """A Data object whose attribute 2 is computed by ``encode(settings, state)``."""
 
-    def __init__(self, ln: str, encode: Callable[[Any], bytes]) -> None:
+    def __init__(self, ln: str, ref: StateRef, encode: Callable[[Any, MeterState], bytes]) -> None:
         super().__init__(ln)
+        self.ref = ref
         self.encode = encode
 
     def getValue(self, settings: Any, e: Any) -> Any:
         if e.index == 2:
-            return self._raw(e, self.encode(settings))
+            return self._raw(e, self.encode(settings, self.ref.state))
         return super().getValue(settings, e)
 
 
 class SimRegister(_Raw, GXDLMSRegister):
-    """A Register with a computed value and an exactly encoded scaler_unit."""
+    """A Register with a value computed by ``encode(state)`` and an exactly encoded
+    scaler_unit (static: encoded once)."""
 
-    def __init__(self, ln: str, scaler: int, unit: int, encode: Callable[[], bytes]) -> None:
+    def __init__(
+        self, ln: str, ref: StateRef, scaler: int, unit: int, encode: Callable[[MeterState], bytes]
+    ) -> None:
         super().__init__(ln)
+        self.ref = ref
         self.scaler_exponent = scaler
         self.unit = unit
         self.encode = encode
+        self._scaler_unit = axdr.structure((axdr.integer(scaler), axdr.enum(unit)))
 
     def getValue(self, settings: Any, e: Any) -> Any:
         if e.index == 2:
-            return self._raw(e, self.encode())
+            return self._raw(e, self.encode(self.ref.state))
         if e.index == 3:
-            return self._raw(
-                e, axdr.structure((axdr.integer(self.scaler_exponent), axdr.enum(self.unit)))
-            )
+            return self._raw(e, self._scaler_unit)
         return super().getValue(settings, e)
 
 
 class SimDisconnectControl(_Raw, GXDLMSDisconnectControl):
     """Disconnect control: methods 1 (remote_disconnect) and 2 (remote_reconnect)."""
 
-    def __init__(self, state: MeterState) -> None:
+    def __init__(self, ref: StateRef) -> None:
         super().__init__(DISCONNECT_CONTROL)
-        self.state = state
+        self.ref = ref
         self.controlMode = ControlMode.MODE_1
 
     def getValue(self, settings: Any, e: Any) -> Any:
         if e.index == 2:
-            return self._raw(e, axdr.boolean(self.state.output_state))
+            return self._raw(e, axdr.boolean(self.ref.state.output_state))
         if e.index == 3:
-            return self._raw(e, axdr.enum(self.state.control_state))
+            return self._raw(e, axdr.enum(self.ref.state.control_state))
         return super().getValue(settings, e)
 
     def invoke(self, settings: Any, e: Any) -> None:
         if e.index == 1:
-            self.state.remote_disconnect()
+            self.ref.state.remote_disconnect()
         elif e.index == 2:
-            self.state.remote_reconnect()
+            self.ref.state.remote_reconnect()
         else:
             e.error = ErrorCode.READ_WRITE_DENIED
 
@@ -156,7 +172,7 @@ class SimProfile(_Raw, GXDLMSProfileGeneric):
     def __init__(
         self,
         ln: str,
-        state: MeterState,
+        ref: StateRef,
         clock: GXDLMSObject,
         value_object: GXDLMSObject,
         rows: RowSource,
@@ -165,7 +181,7 @@ class SimProfile(_Raw, GXDLMSProfileGeneric):
         profile_entries: int,
     ) -> None:
         super().__init__(ln)
-        self.state = state
+        self.ref = ref
         self.rows = rows
         self.encode_value = encode_value
         self.captureObjects = [
@@ -180,7 +196,7 @@ class SimProfile(_Raw, GXDLMSProfileGeneric):
         if e.index == 2:
             return self._raw(e, self._buffer(e))
         if e.index == 7:
-            return len(self.rows(self.state.now(), None, None))
+            return len(self.rows(self.ref.state, None, None))
         return super().getValue(settings, e)
 
     def getDataType(self, index: int) -> Any:
@@ -189,15 +205,15 @@ class SimProfile(_Raw, GXDLMSProfileGeneric):
         return super().getDataType(index)
 
     def _buffer(self, e: Any) -> bytes:
-        now = self.state.now()
+        state = self.ref.state
         columns = [0, 1]
         try:
             if e.selector == 0:
-                rows = self.rows(now, None, None)
+                rows = self.rows(state, None, None)
             elif e.selector == 1:
-                rows, columns = self._by_range(now, e.parameters)
+                rows, columns = self._by_range(state, e.parameters)
             elif e.selector == 2:
-                rows, columns = self._by_entry(now, e.parameters)
+                rows, columns = self._by_entry(state, e.parameters)
             else:
                 e.error = ErrorCode.ACCESS_VIOLATED
                 return b""
@@ -208,7 +224,7 @@ class SimProfile(_Raw, GXDLMSProfileGeneric):
         parts = [axdr.structure(encoders[c](row[c]) for c in columns) for row in rows]
         return bytes((axdr.ARRAY,)) + axdr.length(len(parts)) + b"".join(parts)
 
-    def _by_range(self, now: datetime, parameters: Any) -> tuple[list, list[int]]:
+    def _by_range(self, state: MeterState, parameters: Any) -> tuple[list, list[int]]:
         if not isinstance(parameters, list) or len(parameters) != 4:
             raise _SelectionError(ErrorCode.UNMATCHED_TYPE)
         restricting, start, end, selected = parameters
@@ -218,7 +234,7 @@ class SimProfile(_Raw, GXDLMSProfileGeneric):
             low, high = _as_time(start), _as_time(end)
         except (TypeError, ValueError):
             raise _SelectionError(ErrorCode.UNMATCHED_TYPE) from None
-        return self.rows(now, low, high), self._columns(selected)
+        return self.rows(state, low, high), self._columns(selected)
 
     def _columns(self, selected: Any) -> list[int]:
         if not selected:
@@ -233,11 +249,11 @@ class SimProfile(_Raw, GXDLMSProfileGeneric):
                 raise _SelectionError(ErrorCode.ACCESS_VIOLATED)
         return columns
 
-    def _by_entry(self, now: datetime, parameters: Any) -> tuple[list, list[int]]:
+    def _by_entry(self, state: MeterState, parameters: Any) -> tuple[list, list[int]]:
         if not isinstance(parameters, list) or len(parameters) != 4:
             raise _SelectionError(ErrorCode.UNMATCHED_TYPE)
         first, last, first_column, last_column = (int(p) for p in parameters)
-        rows = self.rows(now, None, None)
+        rows = self.rows(state, None, None)
         last = len(rows) if last == 0 else min(last, len(rows))
         last_column = len(self.captureObjects) if last_column == 0 else last_column
         if (
@@ -276,69 +292,87 @@ def _as_time(value: Any) -> datetime:
     return axdr.parse_cosem_datetime(bytes(value))
 
 
-def build_objects(state: MeterState) -> list[GXDLMSObject]:
-    """The meter's objects, shared by all its connections (the association is per connection)."""
-    title = state.system_title
-    clock = SimClock(state)
-    serial = SimData(SERIAL_NUMBER, lambda _s: axdr.visible_string(readings.serial_number(title)))
-    energy_import = SimRegister(
-        ENERGY_IMPORT,
-        0,
-        UNIT_WH,
-        lambda: axdr.double_long_unsigned(readings.energy_import_wh(title, state.now())),
-    )
-    energy_export = SimRegister(
-        ENERGY_EXPORT,
-        0,
-        UNIT_WH,
-        lambda: axdr.double_long_unsigned(readings.energy_export_wh(title, state.now())),
-    )
-    voltage = SimRegister(
-        VOLTAGE_L1,
-        -1,
-        UNIT_V,
-        lambda: axdr.long_unsigned(readings.voltage_l1_decivolt(title, state.now())),
-    )
-    event_code = SimData(EVENT_CODE, lambda _s: axdr.long_unsigned(state.last_event_code()))
-    load_profile = SimProfile(
-        LOAD_PROFILE,
-        state,
-        clock,
-        energy_import,
-        lambda now, start, end: readings.load_profile_rows(title, now, start, end),
-        axdr.double_long_unsigned,
-        900,
-        readings.PROFILE_ROWS,
-    )
-    event_log = SimProfile(
-        EVENT_LOG,
-        state,
-        clock,
-        event_code,
-        state.event_log,
-        axdr.long_unsigned,
-        0,
-        readings.EVENT_LOG_DAYS * 2,
-    )
+@lru_cache(maxsize=65536)
+def _serial_value(title: str) -> bytes:
+    return axdr.visible_string(readings.serial_number(title))
+
+
+def _serial(_settings: Any, state: MeterState) -> bytes:
+    return _serial_value(state.system_title)
+
+
+def _energy_import(state: MeterState) -> bytes:
+    return axdr.double_long_unsigned(readings.energy_import_wh(state.system_title, state.now()))
+
+
+def _energy_export(state: MeterState) -> bytes:
+    return axdr.double_long_unsigned(readings.energy_export_wh(state.system_title, state.now()))
+
+
+def _voltage(state: MeterState) -> bytes:
+    return axdr.long_unsigned(readings.voltage_l1_decivolt(state.system_title, state.now()))
+
+
+def _event_code(_settings: Any, state: MeterState) -> bytes:
+    return axdr.long_unsigned(state.last_event_code())
+
+
+def _invocation_counter(settings: Any, _state: MeterState) -> bytes:
+    return axdr.double_long_unsigned(settings.cipher.invocationCounter & 0xFFFFFFFF)
+
+
+def _load_profile_rows(
+    state: MeterState, start: datetime | None, end: datetime | None
+) -> list[tuple[datetime, int]]:
+    return readings.load_profile_rows(state.system_title, state.now(), start, end)
+
+
+def _event_rows(
+    state: MeterState, start: datetime | None, end: datetime | None
+) -> list[tuple[datetime, int]]:
+    return state.event_log(state.now(), start, end)
+
+
+def build_objects(source: MeterState | StateRef) -> list[GXDLMSObject]:
+    """The meter objects, showing ``source`` (a meter's state, or a reference that a pooled
+    server rebinds to each meter it serves). The association object is built apart."""
+    ref = source if isinstance(source, StateRef) else StateRef(source)
+    clock = SimClock(ref)
+    energy_import = SimRegister(ENERGY_IMPORT, ref, 0, UNIT_WH, _energy_import)
+    event_code = SimData(EVENT_CODE, ref, _event_code)
     push = GXDLMSPushSetup(PUSH_SETUP)
     push.pushObjectList = [(clock, GXDLMSCaptureObject(2, 0))]
     push.destination = "127.0.0.1:4059"
-    invocation_counter = SimData(
-        INVOCATION_COUNTER,
-        lambda settings: axdr.double_long_unsigned(settings.cipher.invocationCounter & 0xFFFFFFFF),
-    )
     return [
         clock,
-        serial,
+        SimData(SERIAL_NUMBER, ref, _serial),
         energy_import,
-        energy_export,
-        voltage,
-        load_profile,
-        event_log,
+        SimRegister(ENERGY_EXPORT, ref, 0, UNIT_WH, _energy_export),
+        SimRegister(VOLTAGE_L1, ref, -1, UNIT_V, _voltage),
+        SimProfile(
+            LOAD_PROFILE,
+            ref,
+            clock,
+            energy_import,
+            _load_profile_rows,
+            axdr.double_long_unsigned,
+            900,
+            readings.PROFILE_ROWS,
+        ),
+        SimProfile(
+            EVENT_LOG,
+            ref,
+            clock,
+            event_code,
+            _event_rows,
+            axdr.long_unsigned,
+            0,
+            readings.EVENT_LOG_DAYS * 2,
+        ),
         event_code,
-        SimDisconnectControl(state),
+        SimDisconnectControl(ref),
         push,
-        invocation_counter,
+        SimData(INVOCATION_COUNTER, ref, _invocation_counter),
     ]
 
 

@@ -107,6 +107,7 @@ _applied = False
 # Ciphered APDU tags the server can receive or send (glo-/ded- and general ciphering).
 _AARE_TAG = 0x61
 _RLRE_TAG = 0x63
+RLRE_NORMAL = bytes((_RLRE_TAG, 0x03, 0x80, 0x01, 0x00))  # release-response, reason normal
 _GLO_INITIATE_RESPONSE = 0x28
 
 
@@ -509,7 +510,7 @@ class FixedSecureServer(GXDLMSSecureServer):
     def handleReleaseRequest(self, data: GXByteBuffer) -> None:
         if self.settings.interfaceType == InterfaceType.HDLC:
             self.replyData.set(_GXCommon.LLC_REPLY_BYTES)
-        self.replyData.set(bytes((_RLRE_TAG, 0x03, 0x80, 0x01, 0x00)))  # reason: normal
+        self.replyData.set(RLRE_NORMAL)
         self._long_get = None
 
     # -- S11: GET ----------------------------------------------------------------------

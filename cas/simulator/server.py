@@ -1,4 +1,4 @@
-"""One gurux server per connection, answering for one simulated meter."""
+"""The gurux server that answers one connection for one simulated meter, and their pool."""
 
 from __future__ import annotations
 
@@ -8,9 +8,18 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gurux_dlms.enums import AccessMode, Authentication, InterfaceType, MethodAccessMode
+from gurux_dlms.ConnectionState import ConnectionState
+from gurux_dlms.enums import (
+    AccessMode,
+    Authentication,
+    Command,
+    ErrorCode,
+    InterfaceType,
+    MethodAccessMode,
+)
 from gurux_dlms.enums import Security as GuruxSecurity
 from gurux_dlms.enums.SourceDiagnostic import SourceDiagnostic
+from gurux_dlms.GXDLMS import GXDLMS
 from gurux_dlms.GXDLMSClient import GXDLMSClient
 from gurux_dlms.GXServerReply import GXServerReply
 
@@ -18,7 +27,7 @@ from cas.registry import Authentication as RegistryAuthentication
 from cas.registry import SecurityPolicy, Transport
 from cas.simulator import cosem_objects
 from cas.simulator.credentials import HDLC_PHYSICAL_ADDRESS, LOGICAL_DEVICE
-from cas.simulator.gurux_server_fixes import FixedSecureServer
+from cas.simulator.gurux_server_fixes import RLRE_NORMAL, FixedSecureServer
 
 if TYPE_CHECKING:
     from cas.simulator.fleet import SimulatedMeter
@@ -60,6 +69,13 @@ PROFILES: dict[SecurityMode, SecurityProfile] = {
 # write to stdout (the swap is synchronous, nothing else of this thread runs meanwhile).
 gurux_prints_silenced = False
 
+# wrapper header (8) + get-request-normal: C0 01 invoke, class (2), LN (6), attribute, 00
+_GET_NORMAL_FRAME = 8 + 13
+
+# (transport, security, max PDU size, AARQ frame) -> (AARE frame, the settings it changed)
+_KNOWN_AARQS: dict[tuple[Any, ...], tuple[bytes, tuple[dict[str, Any], ...]]] = {}
+_KNOWN_AARQS_MAX = 64
+
 INTERFACES = {Transport.WRAPPER: InterfaceType.WRAPPER, Transport.HDLC: InterfaceType.HDLC}
 
 
@@ -70,36 +86,109 @@ def server_address(transport: Transport) -> int:
     return LOGICAL_DEVICE
 
 
-class MeterServer(FixedSecureServer):
-    """The DLMS server of one connection to ``meter``."""
+_SCALARS = (int, str, bytes, type(None))  # enums are ints: every immutable setting
 
-    def __init__(self, meter: SimulatedMeter) -> None:
-        self.meter = meter
-        self.profile = PROFILES[meter.security]
-        super().__init__(
-            INTERFACES[meter.transport], bytes.fromhex(meter.system_title), meter.max_pdu_size
-        )
-        self._expected_server = server_address(meter.transport)
-        for obj in meter.objects:
+
+def _scalars(obj: Any) -> dict[str, Any]:
+    """The attributes of a gurux object that hold immutable values (to restore later)."""
+    return {k: v for k, v in vars(obj).items() if isinstance(v, _SCALARS)}
+
+
+class MeterServer(FixedSecureServer):
+    """The DLMS server of one connection, bound to one meter at a time.
+
+    Building a gurux server with its objects costs ~0.2 ms, so a fleet keeps idle servers
+    in a ``ServerPool`` and rebinds them: ``bind(meter)`` puts every setting back as a fresh
+    server has it (all immutable settings of gurux's settings, HDLC settings and ciphering
+    are snapshot once built), then the meter's title, keys and frame counter. The COSEM
+    objects show the bound meter through a ``StateRef``.
+
+    ``MeterServer(meter)`` builds one bound to ``meter`` (as before pooling).
+    """
+
+    def __init__(
+        self,
+        meter: SimulatedMeter | None = None,
+        *,
+        transport: Transport | None = None,
+        security: SecurityMode | None = None,
+        max_pdu_size: int | None = None,
+    ) -> None:
+        if meter is not None:
+            transport, security = meter.transport, meter.security
+            max_pdu_size = meter.max_pdu_size
+        if transport is None or security is None or max_pdu_size is None:
+            raise TypeError("MeterServer needs a meter, or transport, security and max_pdu_size")
+        self.meter: SimulatedMeter | None = None
+        self.transport = Transport(transport)
+        self.security = SecurityMode(security)
+        self.max_pdu_size = max_pdu_size
+        self.profile = PROFILES[self.security]
+        super().__init__(INTERFACES[self.transport], bytes(8), max_pdu_size)
+        self._expected_server = server_address(self.transport)
+        self._ref = cosem_objects.StateRef()
+        objects = cosem_objects.build_objects(self._ref)
+        for obj in objects:
             self.items.append(obj)
-        self.items.append(
-            cosem_objects.build_association(
-                meter.objects,
-                self.profile.client_address,
-                LOGICAL_DEVICE,
-                self.profile.mechanism,
-                None,
-            )
+        self._association = cosem_objects.build_association(
+            objects, self.profile.client_address, LOGICAL_DEVICE, self.profile.mechanism, None
         )
+        self.items.append(self._association)
         self.initialize()
-        self._restore_cipher()
+        # Plain WRAPPER associations: some requests are answered without gurux (``_fast``).
+        self.fast = self.transport is Transport.WRAPPER and self.security is not (
+            SecurityMode.HLS_GMAC
+        )
+        self._pristine = False  # as bound, no request handled since
+        self.gurux_handled = 0  # requests that went through gurux (the rest: fast paths)
+        self._fresh = self._scalar_settings()
+        if meter is not None:
+            self.bind(meter)
+
+    def bind(self, meter: SimulatedMeter) -> None:
+        """Serve ``meter`` from now on, as a server freshly built for it would."""
+        if (meter.transport, meter.security, meter.max_pdu_size) != (
+            self.transport,
+            self.security,
+            self.max_pdu_size,
+        ):
+            raise ValueError(f"{meter} does not fit a {self.transport}/{self.security} server")
+        for target, fresh in zip(self._settings_objects(), self._fresh, strict=True):
+            stale = [k for k, v in vars(target).items() if isinstance(v, _SCALARS)]
+            for name in stale:
+                if name not in fresh:  # set by gurux since (setMaxPduSize: a gurux slip)
+                    delattr(target, name)
+            target.__dict__.update(fresh)
+        settings = self.settings
+        settings.cipher.systemTitle = bytes.fromhex(meter.system_title)
+        self._long_get = None
+        self.transaction = None
+        self.meter = meter
+        self._ref.state = meter.state
+        self.reset()  # clears the buffers; the cipher gets the meter's keys and counter
+        self._pristine = True
+
+    def unbind(self) -> None:
+        self.meter = None
+        self._ref.state = None
 
     def handle(self, frame: bytes) -> bytes | None:
         """Answer one complete request frame (None: no answer is due)."""
-        state = self.meter.state
+        meter = self.meter
+        if meter is None:
+            raise RuntimeError("the server is not bound to a meter")
+        pristine, self._pristine = self._pristine, False
+        if self.fast and len(frame) > 8:
+            reply = self._fast(frame, pristine)
+            if reply is not None:
+                return reply
+        learn = pristine and self.fast and self._learns_aarq(frame)
+        before = self._scalar_settings() if learn else None
+        state = meter.state
         cipher = self.settings.cipher
         cipher.invocationCounter = max(cipher.invocationCounter, state.invocation_counter)
         sr = GXServerReply(frame)
+        self.gurux_handled += 1
         try:
             if gurux_prints_silenced:
                 self.handleRequest(sr)
@@ -108,27 +197,149 @@ class MeterServer(FixedSecureServer):
                     self.handleRequest(sr)
         finally:
             state.invocation_counter = max(state.invocation_counter, cipher.invocationCounter)
-        return bytes(sr.reply) if sr.reply else None
+        reply = bytes(sr.reply) if sr.reply else None
+        if before is not None and reply is not None:
+            self._remember_aarq(frame, before, reply)
+        return reply
+
+    # -- plain WRAPPER requests without gurux ------------------------------------------------
+    #
+    # Same reply bytes and same settings afterwards as gurux's path (tested side by side in
+    # tests/simulator/test_fast_paths.py), ~3x less CPU: a GET-normal without selective
+    # access, a release request, and (security none) an AARQ seen before.
+
+    def _fast(self, frame: bytes, pristine: bool) -> bytes | None:
+        command = frame[8]
+        if self.settings.connected & ConnectionState.DLMS:
+            if command == Command.GET_REQUEST:
+                return self._fast_get(frame)
+            if command == Command.RELEASE_REQUEST:
+                return self._fast_release(frame)
+            return None
+        if pristine and command == Command.AARQ and self.security is SecurityMode.NONE:
+            return self._known_aarq(frame)
+        return None
+
+    def _addressed_to_us(self, frame: bytes) -> bool:
+        settings = self.settings
+        return frame[2:6] == (
+            settings.clientAddress.to_bytes(2, "big") + settings.serverAddress.to_bytes(2, "big")
+        )
+
+    def _wrapper(self, apdu: bytes) -> bytes:
+        settings = self.settings
+        return (
+            b"\x00\x01"
+            + settings.serverAddress.to_bytes(2, "big")
+            + settings.clientAddress.to_bytes(2, "big")
+            + len(apdu).to_bytes(2, "big")
+            + apdu
+        )
+
+    def _fast_get(self, frame: bytes) -> bytes | None:
+        """get-request-normal (C0 01 invoke class LN attribute 00)."""
+        if len(frame) != _GET_NORMAL_FRAME or frame[9] != 1 or frame[20] != 0:
+            return None
+        if not self._addressed_to_us(frame):
+            return None
+        settings = self.settings
+        invoke = frame[10]
+        settings.updateInvokeId(invoke)
+        self._long_get = None
+        self.replyData.clear()
+        status, encoded = self._read(
+            int.from_bytes(frame[11:13], "big"), frame[13:19], frame[19], 0, None
+        )
+        settings.resetBlockIndex()
+        if status == ErrorCode.OK and len(encoded) + 16 > settings.maxPduSize:
+            self._send_get_response(invoke, 1, status, encoded)  # blocks: gurux frames them
+            return bytes(GXDLMS.getWrapperFrame(settings, Command.GET_REQUEST, self.replyData))
+        settings.command = Command.GET_RESPONSE  # as gurux's GXDLMSLNParameters leaves it
+        if invoke == 0:
+            invoke = GXDLMS.getInvokeIDPriority(settings)
+        if status == ErrorCode.OK:
+            return self._wrapper(bytes((Command.GET_RESPONSE, 1, invoke, 0)) + encoded)
+        return self._wrapper(bytes((Command.GET_RESPONSE, 1, invoke, 1, status)))
+
+    def _fast_release(self, frame: bytes) -> bytes | None:
+        if not self._addressed_to_us(frame):
+            return None
+        self.replyData.clear()
+        self._long_get = None
+        reply = self._wrapper(RLRE_NORMAL)
+        self.settings.connected &= ~ConnectionState.DLMS
+        self.onDisconnected(None)
+        self.reset()
+        return reply
+
+    def _learns_aarq(self, frame: bytes) -> bool:
+        return self.security is SecurityMode.NONE and frame[8] == Command.AARQ
+
+    def _settings_objects(self) -> tuple[Any, ...]:
+        """The gurux objects whose settings a session changes (besides buffers)."""
+        settings, association = self.settings, self._association
+        return (
+            settings,
+            settings.hdlc,
+            settings.cipher,
+            association,
+            association.applicationContextName,
+            association.authenticationMechanismName,
+        )
+
+    def _scalar_settings(self) -> tuple[dict[str, Any], ...]:
+        return tuple(_scalars(target) for target in self._settings_objects())
+
+    def _update_settings(self, values: tuple[dict[str, Any], ...]) -> None:
+        for target, changed in zip(self._settings_objects(), values, strict=True):
+            target.__dict__.update(changed)
+
+    def _remember_aarq(
+        self, frame: bytes, before: tuple[dict[str, Any], ...], reply: bytes
+    ) -> None:
+        """Keep what an accepted AARQ did to a freshly bound server (security none: it
+        depends on the AARQ's bytes alone), to do it again without gurux."""
+        if not self.settings.connected & ConnectionState.DLMS:
+            return
+        after = self._scalar_settings()
+        changes = tuple(
+            {k: v for k, v in now.items() if k not in was or was[k] != v}
+            for was, now in zip(before, after, strict=True)
+        )
+        if any(set(was) - set(now) for was, now in zip(before, after, strict=True)):
+            return
+        if len(_KNOWN_AARQS) >= _KNOWN_AARQS_MAX:
+            _KNOWN_AARQS.clear()
+        _KNOWN_AARQS[(self.transport, self.security, self.max_pdu_size, frame)] = (reply, changes)
+
+    def _known_aarq(self, frame: bytes) -> bytes | None:
+        known = _KNOWN_AARQS.get((self.transport, self.security, self.max_pdu_size, frame))
+        if known is None:
+            return None
+        reply, changes = known
+        self._update_settings(changes)
+        self.onConnected(None)
+        return reply
 
     # -- the meter's credentials and security, also after gurux resets ---------------------
 
     def _restore_cipher(self) -> None:
+        meter = self.meter
+        if meter is None:
+            return
         cipher = self.settings.cipher
-        secrets = self.meter.current_secrets()
-        cipher.blockCipherKey = bytearray(secrets.block_cipher_key)
-        cipher.authenticationKey = bytearray(secrets.authentication_key)
-        cipher.security = (
-            GuruxSecurity.AUTHENTICATION_ENCRYPTION
-            if self.meter.security is SecurityMode.HLS_GMAC
-            else GuruxSecurity.NONE
-        )
-        cipher.invocationCounter = max(
-            cipher.invocationCounter, self.meter.state.invocation_counter
-        )
+        if meter.security is SecurityMode.HLS_GMAC:
+            secrets = meter.current_secrets()
+            cipher.blockCipherKey = bytearray(secrets.block_cipher_key)
+            cipher.authenticationKey = bytearray(secrets.authentication_key)
+            cipher.security = GuruxSecurity.AUTHENTICATION_ENCRYPTION
+        else:  # no ciphering: the keys are never used
+            cipher.security = GuruxSecurity.NONE
+        cipher.invocationCounter = max(cipher.invocationCounter, meter.state.invocation_counter)
 
     def reset(self, connect: bool = False) -> None:
         super().reset(connect)  # gurux also resets the ciphering: security and counter
-        if hasattr(self, "meter") and self.settings.cipher is not None:
+        if getattr(self, "meter", None) is not None and self.settings.cipher is not None:
             self._restore_cipher()
 
     def handleAarqRequest(self, data: Any, connectionInfo: Any) -> None:
@@ -150,13 +361,17 @@ class MeterServer(FixedSecureServer):
                 else SourceDiagnostic.NOT_RECOGNISED
             )
         if authentication == Authentication.LOW and (
-            password is None or bytes(password) != self.meter.current_secrets().password
+            password is None
+            or self.meter is None
+            or bytes(password) != self.meter.current_secrets().password
         ):
             return SourceDiagnostic.AUTHENTICATION_FAILURE
         return SourceDiagnostic.NONE
 
     def onConnected(self, connectionInfo: Any) -> None:
-        self.meter.stats.associations += 1
+        meter = self.meter
+        if meter is not None:
+            meter.associated()
 
     def onGetAttributeAccess(self, arg: Any) -> int:
         if arg.target.logicalName == cosem_objects.CLOCK and arg.index == 2:
@@ -167,3 +382,35 @@ class MeterServer(FixedSecureServer):
         if arg.target.logicalName == cosem_objects.DISCONNECT_CONTROL and arg.index in (1, 2):
             return MethodAccessMode.ACCESS
         return MethodAccessMode.NO_ACCESS
+
+
+class ServerPool:
+    """Idle ``MeterServer`` objects of one kind, rebound to the meter of each connection.
+
+    At most ``keep`` idle servers are kept (the peak of concurrent connections needs that
+    many; more would only hold memory).
+    """
+
+    def __init__(
+        self, transport: Transport, security: SecurityMode, max_pdu_size: int, keep: int = 512
+    ) -> None:
+        self.kind = (Transport(transport), SecurityMode(security), max_pdu_size)
+        self.keep = keep
+        self.built = 0  # servers built (the rest of the acquisitions reused one)
+        self._idle: list[MeterServer] = []
+
+    def acquire(self, meter: SimulatedMeter) -> MeterServer:
+        if (meter.transport, meter.security, meter.max_pdu_size) != self.kind:
+            return MeterServer(meter)  # not this pool's kind: a server of its own
+        if self._idle:
+            server = self._idle.pop()
+            server.bind(meter)
+            return server
+        self.built += 1
+        return MeterServer(meter)
+
+    def release(self, server: MeterServer) -> None:
+        server.unbind()
+        kind = (server.transport, server.security, server.max_pdu_size)
+        if kind == self.kind and len(self._idle) < self.keep:
+            self._idle.append(server)

@@ -1,36 +1,45 @@
-"""Measure the simulator's own CPU (not collected by pytest; run by hand).
+"""Measure the simulator's own cost (not collected by pytest; run by hand).
 
-    python tests/simulator/measure_simulator.py [--meters 2000] [--connect 1000]
+    python tests/simulator/measure_simulator.py [--meters 10000] [--read 2000]
+        [--baseline REV] [--loop uvloop asyncio] [--security none hls-gmac]
 
-1. CPU of the simulator per GET on a held-open association and per association
-   (connect + AARQ [+ HLS] + GET + release), plain and hls-gmac, WRAPPER: the simulator runs
-   as a child process (``cas simulate``) and its CPU is read from /proc, so the client's CPU
-   is not counted.
-2. Scale: how many meters one process listens for, and how many associations it holds open,
-   with the memory that costs.
+The simulator runs as a child process (``cas simulate``) and its CPU is read from /proc, so
+the client's CPU is not counted. For each simulator (this checkout, and with ``--baseline``
+the ``cas`` package of that git revision, extracted with ``git archive``; run alternately so
+both see the same machine load) and each security mode:
+
+1. start-up: seconds until the child prints its "serving" line, and memory per meter
+   (RSS of the N-meter child minus that of a 1-meter child, divided by N-1);
+2. group read: ``--read`` meters, ``--concurrency`` at a time, each one TCP connection,
+   association, GET clock, GET energy import, release (the gateway's engine,
+   ``cas.dlms.Session``, as client): simulator CPU per meter;
+3. GET on a held-open association: simulator CPU per GET.
+
+Each figure is the median of ``--repeat`` runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import io
 import os
-import resource
+import signal
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
 
-from gurux_dlms.objects import GXDLMSClock
+from cas.dlms import MemoryInvocationCounterStore, MeterCounters, Session  # noqa: E402
+from cas.registry import Meter  # noqa: E402
+from cas.simulator import registry_file  # noqa: E402
 
-from cas.simulator import MeterFleet
-from cas.simulator.process import FleetProcess
-from tests.simulator.gurux_client import GuruxClient
-
-CLOCK = GXDLMSClock("0.0.1.0.0.255")
+GET_CLOCK = bytes.fromhex("C001C1" + "0008" + "0000010000FF" + "02" + "00")
+GET_ENERGY = bytes.fromhex("C001C1" + "0003" + "0100010800FF" + "02" + "00")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -38,107 +47,139 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def per_get(meter, count: int) -> int:
-    client = GuruxClient(meter)
-    await client.associate()
-    for _ in range(count):
-        await client.read_raw(CLOCK, 2)
-    await client.release()
-    await client.close()
-    return count
-
-
-async def per_association(meter, count: int) -> int:
-    for _ in range(count):
-        client = GuruxClient(meter)
-        await client.associate()
-        await client.read_raw(CLOCK, 2)
-        await client.release()
-        await client.close()
-    return count
-
-
-def run_cpu(security: str, gets: int, associations: int) -> None:
-    fleet = FleetProcess(meters=1, security=security)
-    meters = fleet.start()
-    pid = fleet.pid
-    assert pid is not None
-    try:
-        asyncio.run(per_get(meters[0], 5))  # warm up
-        before = cpu_seconds(pid)
-        started = time.perf_counter()
-        asyncio.run(per_get(meters[0], gets))
-        wall = time.perf_counter() - started
-        spent = cpu_seconds(pid) - before
-        print(
-            f"{security:9} per GET (held-open association): simulator CPU "
-            f"{spent / gets * 1e3:.3f} ms, round trip {wall / gets * 1e3:.3f} ms ({gets} GETs)"
-        )
-        before = cpu_seconds(pid)
-        started = time.perf_counter()
-        asyncio.run(per_association(meters[0], associations))
-        wall = time.perf_counter() - started
-        spent = cpu_seconds(pid) - before
-        print(
-            f"{security:9} per association (connect, AARQ, GET, release): simulator CPU "
-            f"{spent / associations * 1e3:.3f} ms, wall {wall / associations * 1e3:.3f} ms"
-        )
-    finally:
-        fleet.stop()
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
 
-async def scale(meters: int, connect: int) -> None:
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    print(f"open files limit: {resource.getrlimit(resource.RLIMIT_NOFILE)[0]}")
-    base = rss_mb()
-    started = time.perf_counter()
-    fleet = MeterFleet(count=meters, security="hls-gmac")
-    await fleet.start()
-    took = time.perf_counter() - started
-    listening = rss_mb()
-    print(
-        f"{meters} meters listening: started in {took:.2f} s, "
-        f"{(listening - base) * 1024 / meters:.1f} KB per meter"
-    )
-    clients = []
-    started = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):
-        for meter in fleet.meters[:connect]:
-            client = GuruxClient(meter)
-            await client.associate()
-            clients.append(client)
-    took = time.perf_counter() - started
-    held = rss_mb()
-    print(
-        f"{connect} hls-gmac associations held open (client in the same process): "
-        f"{took:.2f} s to open, {(held - listening) * 1024 / connect:.1f} KB per connection "
-        f"(both ends), simulator open connections "
-        f"{sum(m.stats.open_connections for m in fleet)}"
-    )
-    for client in clients:
-        await client.close()
-    await fleet.stop()
+class Child:
+    """``cas simulate`` from ``tree`` (a directory holding the ``cas`` package)."""
+
+    def __init__(self, tree: Path, meters: int, security: str, extra: list[str]) -> None:
+        self.tmp = tempfile.TemporaryDirectory(prefix="cas-measure-")
+        registry = Path(self.tmp.name) / "registry.yaml"
+        command = [sys.executable, "-m", "cas", "simulate", "--meters", str(meters)]
+        command += ["--port", "0", "--security", security, "--registry", str(registry), *extra]
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        started = time.perf_counter()
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, text=True, env=env, cwd=tree
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        self.startup = time.perf_counter() - started
+        if not line.startswith("serving"):
+            self.stop()
+            raise RuntimeError(f"cas simulate did not start: {line!r}")
+        self.pid = self.process.pid
+        self.rss = rss_mb(self.pid)
+        self.meters = registry_file.load(registry)
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.pid)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(30)
+        self.tmp.cleanup()
+
+
+async def read_meter(meter: Meter, gets: int = 1) -> None:
+    session = Session(meter, MeterCounters(MemoryInvocationCounterStore(), meter.system_title))
+    await session.open()
+    try:
+        for _ in range(gets):
+            for apdu in (GET_CLOCK, GET_ENERGY):
+                response = await session.request(apdu)
+                assert response[:4] == b"\xc4\x01\xc1\x00", response.hex()
+    finally:
+        await session.close()
+
+
+async def group_read(meters: list[Meter], concurrency: int) -> None:
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(meter: Meter) -> None:
+        async with slots:
+            await read_meter(meter)
+
+    await asyncio.gather(*(one(m) for m in meters))
+
+
+def measure(child: Child, args: argparse.Namespace, run: int) -> tuple[float, float]:
+    """(simulator CPU per meter of a group read, per GET held open), in ms."""
+    first = (run * args.read) % max(1, len(child.meters) - args.read + 1)
+    chosen = child.meters[first : first + args.read]
+    before = child.cpu()
+    asyncio.run(group_read(chosen, args.concurrency))
+    per_meter = (child.cpu() - before) / len(chosen) * 1e3
+    before = child.cpu()
+    asyncio.run(read_meter(child.meters[0], args.gets // 2))
+    per_get = (child.cpu() - before) / (args.gets // 2 * 2) * 1e3
+    return per_meter, per_get
+
+
+def baseline_tree(rev: str, into: Path) -> Path:
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", rev, "cas"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--gets", type=int, default=2000)
-    parser.add_argument("--associations", type=int, default=300)
-    parser.add_argument("--meters", type=int, default=2000)
-    parser.add_argument("--connect", type=int, default=1000)
+    parser.add_argument("--meters", type=int, default=10000)
+    parser.add_argument("--read", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--gets", type=int, default=4000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--security", nargs="+", default=["none", "hls-gmac"])
+    parser.add_argument("--loop", nargs="+", default=["uvloop", "asyncio"])
+    parser.add_argument("--baseline", metavar="REV", help="also measure this git revision")
     args = parser.parse_args()
-    for security in ("none", "hls-gmac"):
-        run_cpu(security, args.gets, args.associations)
-    asyncio.run(scale(args.meters, args.connect))
+    with tempfile.TemporaryDirectory(prefix="cas-baseline-") as tmp:
+        variants: list[tuple[str, Path, list[str]]] = []
+        if args.baseline:
+            variants.append(
+                (f"{args.baseline} (asyncio)", baseline_tree(args.baseline, Path(tmp)), [])
+            )
+        variants += [(f"this ({loop})", REPO, ["--loop", loop]) for loop in args.loop]
+        for security in args.security:
+            children = {}
+            for name, tree, extra in variants:
+                small = Child(tree, 1, security, extra)
+                small_rss = small.rss
+                small.stop()
+                child = Child(tree, args.meters, security, extra)
+                per_meter_kb = (child.rss - small_rss) * 1024 / max(1, args.meters - 1)
+                print(
+                    f"{security:8} {name:22} {args.meters} meters: started in "
+                    f"{child.startup:.2f} s, {per_meter_kb:.1f} KB per meter "
+                    f"(RSS {child.rss:.0f} MB)",
+                    flush=True,
+                )
+                asyncio.run(group_read(child.meters[:20], 10))  # warm up
+                children[name] = child
+            results: dict[str, list[tuple[float, float]]] = {name: [] for name in children}
+            try:
+                for run in range(args.repeat):  # alternate, so every variant sees the same load
+                    for name, child in children.items():
+                        results[name].append(measure(child, args, run))
+            finally:
+                for child in children.values():
+                    child.stop()
+            for name, runs in results.items():
+                per_meter = statistics.median(r[0] for r in runs)
+                per_get = statistics.median(r[1] for r in runs)
+                print(
+                    f"{security:8} {name:22} simulator CPU: {per_meter:.3f} ms per meter "
+                    f"(connect, associate, 2 GETs, release; {args.read} meters, "
+                    f"{args.concurrency} at a time), {per_get:.3f} ms per GET held open",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
