@@ -19,8 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 Evict = Callable[[str | None], str | None]
-"""Close one idle connection (of that segment, or any segment for None) to make room;
-return the segment it was in (its capacity is given back at once), or None if none was idle."""
+"""Start closing one idle connection (of that segment, or any segment for None) to make room;
+return the segment it was in, or None if none was idle. Its capacity comes back when the
+caller reports it closed (``evicted``): until then it still counts, so a segment never has
+more connections open than its limit, not even for the time a release takes."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class SegmentLimit:
 class _Segment:
     limit: SegmentLimit
     open: int = 0
+    closing: int = 0  # evicted, not closed yet (still open as far as the meters know)
     tokens: float = 0.0
     refilled: float = 0.0
 
@@ -81,6 +84,7 @@ class Admission:
         self.default = default or SegmentLimit()
         self.clock = clock
         self.open_total = 0
+        self.closing_total = 0
         self._segments: dict[str, _Segment] = {}
         self._waiters: list[_Waiter] = []
         self._arrivals = itertools.count()
@@ -123,6 +127,13 @@ class Admission:
         self.open_total = max(0, self.open_total - 1)
         self._dispatch()
 
+    def evicted(self, segment: str) -> None:
+        """A connection closed to make room is now closed."""
+        state = self._segment(segment)
+        state.closing = max(0, state.closing - 1)
+        self.closing_total = max(0, self.closing_total - 1)
+        self.release(segment)
+
     def poke(self) -> None:
         """Something changed outside (an association became idle): look at the waiters."""
         self._dispatch()
@@ -133,18 +144,21 @@ class Admission:
         now = self.clock()
         soonest: float | None = None
         blocked_segments: set[str] = set()
+        covered: dict[str | None, int] = {}  # closings already started for waiters, by scope
         for waiter in sorted(self._waiters):
             if waiter.granted.done():
                 self._waiters.remove(waiter)
                 continue
-            if waiter.segment in blocked_segments:
-                continue  # a higher-priority waiter of this segment is ahead
             state = self._segment(waiter.segment)
-            full = state.limit.max_open is not None and state.open >= state.limit.max_open
-            if full and not self._make_room(waiter.segment):
+            if state.limit.max_open is not None and state.open >= state.limit.max_open:
+                # full: each waiter gets a closing started (or promised) for it
+                self._make_room(waiter.segment, state.closing, covered)
                 blocked_segments.add(waiter.segment)
                 continue
-            if self.open_total >= self.max_total and not self._make_room(None):
+            if waiter.segment in blocked_segments:
+                continue  # a higher-priority waiter of this segment is ahead
+            if self.open_total >= self.max_total:
+                self._make_room(None, self.closing_total, covered)
                 break  # everyone waits for a connection to close
             delay = state.wait_for_token(now)
             if delay > 0:
@@ -159,16 +173,18 @@ class Admission:
             waiter.granted.set_result(None)
         self._arm(soonest)
 
-    def _make_room(self, segment: str | None) -> bool:
-        if self.evict is None:
-            return False
-        freed = self.evict(segment)
+    def _make_room(self, scope: str | None, closing: int, covered: dict[str | None, int]) -> None:
+        """Start closing an idle connection for this waiter, unless a closing already under
+        way (not yet promised to a waiter ahead of it) will free the room."""
+        if covered.get(scope, 0) < closing:
+            covered[scope] = covered.get(scope, 0) + 1
+            return
+        freed = self.evict(scope) if self.evict is not None else None
         if freed is None:
-            return False
-        state = self._segment(freed)
-        state.open = max(0, state.open - 1)
-        self.open_total = max(0, self.open_total - 1)
-        return True
+            return
+        self._segment(freed).closing += 1
+        self.closing_total += 1
+        covered[scope] = covered.get(scope, 0) + 1
 
     def _arm(self, delay: float | None) -> None:
         if self._timer is not None:

@@ -245,9 +245,12 @@ class SessionPool:
 
     async def _close_detached(self, session: Session, why: str) -> None:
         logger.debug("%s: releasing association (%s)", session.where, why)
-        with contextlib.suppress(DlmsError, OSError):
-            await session.close()
-        await self._unlock(session.meter.system_title)
+        try:
+            with contextlib.suppress(DlmsError, OSError):
+                await session.close()
+        finally:
+            self.admission.evicted(session.meter.network_segment)
+            await self._unlock(session.meter.system_title)
 
     # --- exclusivity across nodes -------------------------------------------------------------
 

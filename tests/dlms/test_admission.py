@@ -64,7 +64,7 @@ async def test_new_connections_per_second_are_spaced():
     assert min(gaps) >= 0.04
 
 
-async def test_an_idle_connection_is_evicted_to_make_room():
+async def test_an_idle_connection_is_closed_to_make_room_before_the_next_opens():
     admission = Admission(10, {"a": SegmentLimit(max_open=1)})
     evicted = []
 
@@ -74,9 +74,33 @@ async def test_an_idle_connection_is_evicted_to_make_room():
 
     admission.evict = evict
     await admission.acquire("a")
-    await asyncio.wait_for(admission.acquire("a"), 1)  # made room by evicting the idle one
+    second = asyncio.create_task(admission.acquire("a"))
+    assert not await granted(second)  # the idle one is closing: still open for the meter
     assert evicted == ["a"]
     assert admission.open_in("a") == 1
+    admission.evicted("a")  # its close completed
+    assert await granted(second)
+    assert admission.open_in("a") == 1 and evicted == ["a"]
+
+
+async def test_one_closing_is_not_promised_twice():
+    admission = Admission(10, {"a": SegmentLimit(max_open=2)})
+    evicted = []
+
+    def evict(segment):
+        evicted.append(segment)
+        return "a"
+
+    admission.evict = evict
+    await admission.acquire("a")
+    await admission.acquire("a")
+    waiters = [asyncio.create_task(admission.acquire("a")) for _ in range(2)]
+    await asyncio.sleep(0.02)
+    assert len(evicted) == 2  # one close started per waiter, not more
+    admission.evicted("a")
+    admission.evicted("a")
+    await asyncio.wait_for(asyncio.gather(*waiters), 1)
+    assert admission.open_in("a") == 2
 
 
 async def test_the_overall_cap_holds_everyone():

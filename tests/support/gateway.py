@@ -77,7 +77,7 @@ async def _serving(
             task.result()
         await asyncio.sleep(0.01)
     try:
-        async with httpx.AsyncClient(timeout=30) as client:
+        async with httpx.AsyncClient(timeout=300) as client:
             yield RunningGateway(gateway, f"http://127.0.0.1:{port}{ENDPOINT}", client)
     finally:
         server.should_exit = True
