@@ -26,10 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
+from cas.access.paging import mark_page, page_options
 from cas.messages import (
     ErrorCode,
     ErrorDetail,
-    ErrorLevel,
     MessageError,
     ParsedRequest,
     ResultType,
@@ -50,8 +50,6 @@ from cas.store.groups import GroupExists, GroupMissing, GroupStore, PutMode, gro
 from generated import device_access as dev
 from generated import message as mes
 
-DEFAULT_PAGE = 1000
-MAX_PAGE = 10000
 PAYLOAD_XPATH = "/mes:RequestMessage/mes:Payload/mes:DeviceGroup"
 REQUEST_ID_XPATH = "/mes:RequestMessage/mes:Request/mes:ID"
 
@@ -114,29 +112,18 @@ class DeviceGroups:
         group = await lookup_group(self.store, group_id)
         if group is None:
             raise _failed(request, [_unknown(group_id, xpath)])
-        page, after = _paging(request)
+        page, after = page_options(request)
         resolved = resolve(group, self.registry)
         chunk = resolved[after : after + page]
-        more = after + len(chunk) < len(resolved)
         response = build_response(
             request.header,
-            result=ResultType.PARTIAL if more else ResultType.OK,
-            errors=[
-                ErrorDetail(
-                    ErrorCode.PARTIAL_RESULT_MORE_TO_FOLLOW,
-                    "more members follow",
-                    level=ErrorLevel.INFORM,
-                )
-            ]
-            if more
-            else [],
             ids=[group.id],
             payload=dev.DeviceGroupListType(
                 device_group=[group_element(group, len(resolved), chunk)]
             ),
         )
-        if more:
-            response.reply.id.append(mes.IdType(value=str(after + len(chunk)), id_type="NextPage"))
+        if after + len(chunk) < len(resolved):
+            mark_page(response, after + len(chunk), "members")
         return response
 
     async def _listing(self) -> dev.DeviceGroupListType:
@@ -401,31 +388,6 @@ def _written(
         result=ResultType.PARTIAL if errors else ResultType.OK,
         errors=errors,
         ids=ids,
-    )
-
-
-def _paging(request: ParsedRequest) -> tuple[int, int]:
-    """(PageSize, After) from Request/Option, refused with 1.8 when not numbers in range."""
-    size_text = request.request.option("PageSize")
-    after_text = request.request.option("After")
-    size = DEFAULT_PAGE
-    if size_text is not None:
-        if not size_text.strip().isdigit() or not 1 <= int(size_text) <= MAX_PAGE:
-            raise _failed(request, [_option_error(f"PageSize must be 1..{MAX_PAGE}", size_text)])
-        size = int(size_text)
-    after = 0
-    if after_text is not None:
-        if not after_text.strip().isdigit():
-            raise _failed(request, [_option_error("After must be a whole number", after_text)])
-        after = int(after_text)
-    return size, after
-
-
-def _option_error(rule: str, text: str) -> ErrorDetail:
-    return ErrorDetail(
-        ErrorCode.SCHEMA_VALIDATION_FAILED,
-        f"Option {rule}, got {text!r}",
-        "/mes:RequestMessage/mes:Request/mes:Option",
     )
 
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from xsdata.models.datatype import XmlDateTime, XmlDuration
 
 from cas.access.iterations import finalize, results_payload
+from cas.access.paging import mark_page, page_options
 from cas.access.resources import (
     RequestRefused,
     devices_of,
@@ -37,7 +38,6 @@ from cas.messages import (
     ErrorLevel,
     MessageError,
     ParsedRequest,
-    ResultType,
     build_response,
 )
 from cas.store import (
@@ -52,8 +52,6 @@ from cas.store import (
 from generated import device_access as dev
 from generated import message as mes
 
-DEFAULT_PAGE = 1000
-MAX_PAGE = 10000
 Clock = Callable[[], datetime]
 
 
@@ -100,32 +98,19 @@ class Resources:
         results, PARTIAL with a NextPage cursor when more follow (get DeviceAccess pages on)."""
         from cas.access.iterations import reply_result
 
-        page = _page_size(request)
+        page, _after = page_options(request)
         results = await self.store.results(resource.id, limit=page + 1)
         more = len(results) > page
         results = results[:page]
-        outcome = reply_result(iteration)
-        errors = failure_summary(results, iteration.results_failed)
-        if more:
-            errors.append(
-                ErrorDetail(
-                    ErrorCode.PARTIAL_RESULT_MORE_TO_FOLLOW,
-                    "more results follow",
-                    level=ErrorLevel.INFORM,
-                )
-            )
-            if outcome is ResultType.OK:
-                outcome = ResultType.PARTIAL
         response = build_response(
             request.header,
-            result=outcome,
-            errors=errors,
+            result=reply_result(iteration),
+            errors=failure_summary(results, iteration.results_failed),
             ids=[resource.id],
             payload=results_payload(resource, results),
         )
         if more:
-            cursor = mes.IdType(value=str(results[-1].sequence), id_type="NextPage")
-            response.reply.id.append(cursor)
+            mark_page(response, results[-1].sequence, "results")
         return response
 
     async def get(self, request: ParsedRequest):
@@ -135,8 +120,7 @@ class Resources:
                 request.header, payload=await self.directory(), noun="ResourceDirectory"
             )
         resource = await self._resource(request, resource_id)
-        page = _page_size(request)
-        after = _after(request)
+        page, after = page_options(request)
         devices = None
         if isinstance(request.payload, dev.DeviceAccessType):
             named, _groups = devices_of(request.payload)
@@ -153,24 +137,10 @@ class Resources:
         more = len(results) > page
         results = results[:page]
         response = build_response(
-            request.header,
-            result=ResultType.PARTIAL if more else ResultType.OK,
-            errors=[
-                ErrorDetail(
-                    ErrorCode.PARTIAL_RESULT_MORE_TO_FOLLOW,
-                    "more results follow",
-                    level=ErrorLevel.INFORM,
-                )
-            ]
-            if more
-            else [],
-            ids=[resource.id],
-            payload=results_payload(resource, results),
+            request.header, ids=[resource.id], payload=results_payload(resource, results)
         )
         if more:
-            response.reply.id.append(
-                mes.IdType(value=str(results[-1].sequence), id_type="NextPage")
-            )
+            mark_page(response, results[-1].sequence, "results")
         return response
 
     async def change(self, request: ParsedRequest, access: dev.DeviceAccessType):
@@ -337,30 +307,6 @@ def _aware(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _page_size(request: ParsedRequest) -> int:
-    text = request.request.option("PageSize")
-    if text is None:
-        return DEFAULT_PAGE
-    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_PAGE:
-        raise refuse(
-            request,
-            ErrorCode.SCHEMA_VALIDATION_FAILED,
-            f"Option PageSize must be 1..{MAX_PAGE}, got {text!r}",
-        )
-    return int(text)
-
-
-def _after(request: ParsedRequest) -> int:
-    text = request.request.option("After")
-    if text is None:
-        return 0
-    if not text.strip().isdigit():
-        raise refuse(
-            request, ErrorCode.SCHEMA_VALIDATION_FAILED, f"Option After must be a number: {text!r}"
-        )
-    return int(text)
 
 
 __all__ = ["Resources", "is_scheduled", "resource_info"]
