@@ -17,12 +17,12 @@ from lxml import etree
 from cas.cosem import CosemError, encode_apdu
 from cas.messages.binding import bind, to_element, to_xml
 from cas.messages.namespaces import DEV
+from cas.xmlbind.hardened import hardened_parser
 from generated import cosem as cos
 from generated import device_access as dev
 from generated import message as mes
 
 _RESULT_TAG = f"{{{DEV}}}CosemAccessResult"
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 def request_bytes(access: dev.DeviceAccessType) -> bytes:
@@ -34,7 +34,7 @@ def request_bytes(access: dev.DeviceAccessType) -> bytes:
 def request_from_bytes(data: bytes) -> dev.DeviceAccessType:
     """The stored request, bound again (cached: workers run a resource's request many times;
     callers must not modify it)."""
-    return bind(etree.fromstring(data, _PARSER), mes.DeviceAccess)
+    return bind(etree.fromstring(data, hardened_parser()), mes.DeviceAccess)
 
 
 def result_bytes(result: dev.CosemAccessResultType) -> bytes:
@@ -44,7 +44,7 @@ def result_bytes(result: dev.CosemAccessResultType) -> bytes:
 
 
 def result_from_bytes(data: bytes) -> dev.CosemAccessResultType:
-    return bind(etree.fromstring(data, _PARSER), dev.CosemAccessResultType)
+    return bind(etree.fromstring(data, hardened_parser()), dev.CosemAccessResultType)
 
 
 def request_key(access: dev.CosemAccessType) -> str | None:

@@ -28,6 +28,7 @@ from cas.cosem import apdu as apdu_codec
 from cas.cosem import data
 from cas.cosem.errors import CosemEncodeError, CosemXmlError
 from cas.xmlbind import BindingError, bind, to_element
+from cas.xmlbind.hardened import hardened_parser
 from generated import cosem as m
 
 COSEM_NS = "http://www.dlms.com/COSEMpdu"
@@ -52,25 +53,9 @@ _local = threading.local()
 def _schema() -> etree.XMLSchema:
     schema = getattr(_local, "schema", None)
     if schema is None:
-        document = etree.parse(str(schema_path()), _hardened_parser())
+        document = etree.parse(str(schema_path()), hardened_parser())
         schema = _local.schema = etree.XMLSchema(document)
     return schema
-
-
-def _hardened_parser() -> etree.XMLParser:
-    parser = getattr(_local, "parser", None)
-    if parser is None:
-        parser = _local.parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-            collect_ids=False,
-        )
-    return parser
 
 
 # -- Paths ---------------------------------------------------------------------------------
@@ -181,7 +166,7 @@ def apdu_from_xml(text: str | bytes) -> Any:
     if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
         raise CosemXmlError("a DOCTYPE or entity declaration is not allowed")
     try:
-        root = etree.fromstring(body, _hardened_parser())
+        root = etree.fromstring(body, hardened_parser())
     except etree.XMLSyntaxError as error:
         raise CosemXmlError(f"malformed XML: {error.msg}") from None
     docinfo = root.getroottree().docinfo

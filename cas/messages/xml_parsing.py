@@ -8,13 +8,13 @@ parser's entity code), the body size is bounded before parsing and the element d
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from lxml import etree
 
 from cas.messages.errors import ForbiddenXml, MessageTooLarge, NotWellFormed, TooDeep
 from cas.messages.namespaces import SoapVersion
+from cas.xmlbind.hardened import hardened_parser
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 DEFAULT_MAX_DEPTH = 64
@@ -29,26 +29,6 @@ class XmlLimits:
 
 
 DEFAULT_LIMITS = XmlLimits()
-
-_local = threading.local()  # lxml parsers must not be shared between threads
-
-
-def _parser() -> etree.XMLParser:
-    parser = getattr(_local, "parser", None)
-    if parser is None:
-        parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-            collect_ids=False,
-        )
-        _local.parser = parser
-    return parser
-
 
 _depth_checks: dict[int, etree.XPath] = {}
 
@@ -79,7 +59,7 @@ def parse_xml(
             "a DOCTYPE or entity declaration is not allowed", soap_version=soap_version
         )
     try:
-        root = etree.fromstring(body, _parser())
+        root = etree.fromstring(body, hardened_parser())
     except etree.XMLSyntaxError as exc:
         if "depth" in str(exc.msg).lower():  # libxml2's own limit (256) hit first
             raise TooDeep(
