@@ -92,21 +92,26 @@ class Scheduler:
 
     async def run(self) -> None:
         while not self._stopped:
+            # Cleared before looking at the schedule: a wake-up from now on is not lost.
+            self._wake.clear()
             try:
-                started = await self.dispatch_due()
+                await self.dispatch_due()  # everything due now (it stops on a short claim)
             except Exception:
                 logger.exception("dispatching due resources failed; retrying")
-                started = 0
-            if started:
-                continue
             await self._sleep()
 
     async def _sleep(self) -> None:
+        """Until the next due time (at once if it has come), a wake-up or a poll interval."""
         delay = self.poll_interval
-        upcoming = await self.store.next_due()
+        try:
+            upcoming = await self.store.next_due()
+        except Exception:
+            logger.exception("reading the next due time failed; retrying")
+            upcoming = None
         if upcoming is not None:
             delay = min(delay, max(0.0, (upcoming - self.clock()).total_seconds()))
-        self._wake.clear()
+        if delay <= 0 or self._wake.is_set():
+            return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=delay)
 

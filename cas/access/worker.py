@@ -27,6 +27,7 @@ from cas.store import ResourceStatus, Store, Task
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+HOLD_LIMIT = 5.0  # s a worker waits for its dispatcher at most before claiming anyway
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ class TaskWorker:
         hold: asyncio.Event | None = None,
     ) -> None:
         """``hold``: claim only while this event is set (the local dispatcher's ``quiet``:
-        due iterations are started before more tasks are taken on)."""
+        due iterations are started before more tasks are taken on), or after waiting
+        ``HOLD_LIMIT`` seconds for it."""
         self.store = store
         self.runner = runner
         self.hold = hold
@@ -76,6 +78,7 @@ class TaskWorker:
         self._wake = asyncio.Event()
         self._slot_free = asyncio.Event()
         self._stopped = False
+        self._drained = False
 
     def wake(self) -> None:
         """Tasks were queued: claim now."""
@@ -88,20 +91,21 @@ class TaskWorker:
     async def run(self) -> None:
         try:
             while not self._stopped:
+                # Cleared before claiming: a wake-up or a freed slot from now on is not lost.
+                self._wake.clear()
+                self._slot_free.clear()
                 try:
                     claimed = await self.work_once()
                 except Exception:
                     logger.exception("claiming tasks failed; retrying")
                     claimed = 0
-                if claimed and len(self._running) < self.concurrency:
-                    continue
+                if claimed and not self._drained and len(self._running) < self.concurrency:
+                    continue  # there may be more queued than the slots asked for
                 await self._idle()
         finally:
             await self.drain()
 
     async def _idle(self) -> None:
-        self._wake.clear()
-        self._slot_free.clear()
         waits = [asyncio.ensure_future(self._wake.wait())]
         if len(self._running) >= self.concurrency:
             waits = [asyncio.ensure_future(self._slot_free.wait())]
@@ -114,11 +118,13 @@ class TaskWorker:
     async def work_once(self) -> int:
         """Claim as many tasks as there are free slots and start them; returns how many."""
         if self.hold is not None and not self.hold.is_set():
-            await self.hold.wait()
+            with contextlib.suppress(TimeoutError):  # a dispatcher stuck on the store
+                await asyncio.wait_for(self.hold.wait(), timeout=HOLD_LIMIT)
         free = self.concurrency - len(self._running)
         if free <= 0:
             return 0
         tasks = await self.store.claim_tasks(self.owner, self.clock(), free, self.lease)
+        self._drained = len(tasks) < free  # the queue had no more ready tasks just now
         for task in tasks:
             running = asyncio.create_task(self.execute(task))
             self._running.add(running)
