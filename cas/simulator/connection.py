@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OVERSIZED_CHUNK = 16384
+MAX_WAITING_REQUESTS = 64  # requests queued behind a reply still waiting its latency
 
 
 class MeterConnection(asyncio.Protocol):
@@ -66,6 +67,12 @@ class MeterConnection(asyncio.Protocol):
             log.debug("meter %s: dropping connection: %s", self.meter.system_title, error)
             self.close()
             return
+        if len(self._requests) > MAX_WAITING_REQUESTS:
+            # Reading goes on while a reply waits (so a peer that leaves is seen at once),
+            # but a peer sending without waiting for answers is dropped.
+            log.debug("meter %s: too many requests waiting, closing", self.meter.system_title)
+            self.close()
+            return
         self._answer_waiting()
 
     def eof_received(self) -> bool:
@@ -99,6 +106,7 @@ class MeterConnection(asyncio.Protocol):
         if not self._closing:
             self._closing = True
             self._requests.clear()
+            self._uncount()  # closed by the meter: no longer counts as open
             if self.transport is not None:
                 self.transport.close()
 

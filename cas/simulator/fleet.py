@@ -16,6 +16,7 @@ import asyncio
 import logging
 import os
 import random
+import resource
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -427,6 +428,7 @@ class MeterFleet:
         self._by_title = {m.system_title: m for m in self.simulated}
         self._started = False
         self.open_files_limit: tuple[int, int] | None = None  # (soft, hard) once started
+        self.open_files_raised_from: int | None = None  # the soft limit before start raised it
 
     @property
     def stats(self) -> FleetStats:
@@ -444,7 +446,10 @@ class MeterFleet:
         if self._started:
             return
         _apply_client_fixes()
+        before = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
         self.open_files_limit = sockets.ensure_open_files(len(self) + sockets.FD_HEADROOM)
+        if self.open_files_limit[0] != before:
+            self.open_files_raised_from = before
         try:
             listen = sockets.listen_address(self.host)
             for meter in self.simulated:
@@ -519,6 +524,11 @@ class MeterFleet:
             extras.append(f"{len(self.down)} down")
         if len(self.segments) > 1:
             extras.append(f"{len(self.segments)} segments ({self.segment_layout})")
+        if self.open_files_raised_from is not None and self.open_files_limit is not None:
+            extras.append(
+                f"open-files limit raised from {self.open_files_raised_from} "
+                f"to {self.open_files_limit[0]}"
+            )
         extra = "".join(f", {e}" for e in extras)
         return (
             f"serving {len(self)} simulated meter(s) on {where} "

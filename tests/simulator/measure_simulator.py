@@ -8,14 +8,17 @@ the client's CPU is not counted. For each simulator (this checkout, and with ``-
 the ``cas`` package of that git revision, extracted with ``git archive``; run alternately so
 both see the same machine load) and each security mode:
 
-1. start-up: seconds until the child prints its "serving" line, and memory per meter
-   (RSS of the N-meter child minus that of a 1-meter child, divided by N-1);
-2. group read: ``--read`` meters, ``--concurrency`` at a time, each one TCP connection,
-   association, GET clock, GET energy import, release (the gateway's engine,
-   ``cas.dlms.Session``, as client): simulator CPU per meter;
+1. start-up of ``--meters`` meters, one child at a time (two fleets of 10,000 would not
+   fit in the ephemeral port range together): seconds until the child prints its "serving"
+   line (registry file written), and memory per meter (RSS of the N-meter child minus that
+   of a 1-meter child, divided by N-1);
+2. group read, on children of ``--read`` meters running side by side: every meter read
+   once, ``--concurrency`` at a time, each one TCP connection, association, GET clock,
+   GET energy import, release (the gateway's engine, ``cas.dlms.Session``, as client):
+   simulator CPU per meter;
 3. GET on a held-open association: simulator CPU per GET.
 
-Each figure is the median of ``--repeat`` runs.
+CPU figures are the median of ``--repeat`` runs, the variants measured in turn.
 """
 
 from __future__ import annotations
@@ -57,7 +60,9 @@ def rss_mb(pid: int) -> float:
 class Child:
     """``cas simulate`` from ``tree`` (a directory holding the ``cas`` package)."""
 
-    def __init__(self, tree: Path, meters: int, security: str, extra: list[str]) -> None:
+    def __init__(
+        self, tree: Path, meters: int, security: str, extra: list[str], load: bool = True
+    ) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="cas-measure-")
         registry = Path(self.tmp.name) / "registry.yaml"
         command = [sys.executable, "-m", "cas", "simulate", "--meters", str(meters)]
@@ -75,7 +80,7 @@ class Child:
             raise RuntimeError(f"cas simulate did not start: {line!r}")
         self.pid = self.process.pid
         self.rss = rss_mb(self.pid)
-        self.meters = registry_file.load(registry)
+        self.meters = registry_file.load(registry) if load else []
 
     def cpu(self) -> float:
         return cpu_seconds(self.pid)
@@ -108,13 +113,11 @@ async def group_read(meters: list[Meter], concurrency: int) -> None:
     await asyncio.gather(*(one(m) for m in meters))
 
 
-def measure(child: Child, args: argparse.Namespace, run: int) -> tuple[float, float]:
+def measure(child: Child, args: argparse.Namespace) -> tuple[float, float]:
     """(simulator CPU per meter of a group read, per GET held open), in ms."""
-    first = (run * args.read) % max(1, len(child.meters) - args.read + 1)
-    chosen = child.meters[first : first + args.read]
     before = child.cpu()
-    asyncio.run(group_read(chosen, args.concurrency))
-    per_meter = (child.cpu() - before) / len(chosen) * 1e3
+    asyncio.run(group_read(child.meters, args.concurrency))
+    per_meter = (child.cpu() - before) / len(child.meters) * 1e3
     before = child.cpu()
     asyncio.run(read_meter(child.meters[0], args.gets // 2))
     per_get = (child.cpu() - before) / (args.gets // 2 * 2) * 1e3
@@ -148,12 +151,12 @@ def main() -> None:
             )
         variants += [(f"this ({loop})", REPO, ["--loop", loop]) for loop in args.loop]
         for security in args.security:
-            children = {}
             for name, tree, extra in variants:
-                small = Child(tree, 1, security, extra)
+                small = Child(tree, 1, security, extra, load=False)
                 small_rss = small.rss
                 small.stop()
-                child = Child(tree, args.meters, security, extra)
+                child = Child(tree, args.meters, security, extra, load=False)
+                child.stop()
                 per_meter_kb = (child.rss - small_rss) * 1024 / max(1, args.meters - 1)
                 print(
                     f"{security:8} {name:22} {args.meters} meters: started in "
@@ -161,13 +164,16 @@ def main() -> None:
                     f"(RSS {child.rss:.0f} MB)",
                     flush=True,
                 )
-                asyncio.run(group_read(child.meters[:20], 10))  # warm up
-                children[name] = child
-            results: dict[str, list[tuple[float, float]]] = {name: [] for name in children}
+            children: dict[str, Child] = {}
+            results: dict[str, list[tuple[float, float]]] = {name: [] for name, _t, _e in variants}
             try:
-                for run in range(args.repeat):  # alternate, so every variant sees the same load
+                for name, tree, extra in variants:
+                    children[name] = Child(tree, args.read, security, extra)
+                for child in children.values():
+                    asyncio.run(group_read(child.meters[:20], 10))  # warm up
+                for _ in range(args.repeat):  # in turn, so every variant sees the same load
                     for name, child in children.items():
-                        results[name].append(measure(child, args, run))
+                        results[name].append(measure(child, args))
             finally:
                 for child in children.values():
                     child.stop()

@@ -138,6 +138,21 @@ async def test_latency_is_waited_before_each_reply() -> None:
             await fast.close()
 
 
+async def test_a_client_that_does_not_wait_for_answers_is_dropped() -> None:
+    from .plain_client import wrap
+
+    async with MeterFleet(count=1, latency=0.5) as fleet:
+        client = PlainClient(fleet.meters[0])
+        await client.connect()
+        assert client.writer is not None and client.reader is not None
+        try:
+            client.writer.write(wrap(get_request(*CLOCK)) * 100)  # no AARQ, no waiting
+            await wait_for(lambda: fleet.stats.open_connections == 0, timeout=5.0)
+            assert await asyncio.wait_for(client.reader.read(), 5.0) == b""  # closed, unanswered
+        finally:
+            await client.close()
+
+
 async def test_failure_rate_takes_down_the_documented_subset() -> None:
     fleet = MeterFleet(count=200, failure_rate=0.05, seed=9)
     expected = sorted(random.Random("cas-simulator/down/9").sample(range(200), 10))
