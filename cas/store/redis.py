@@ -130,6 +130,10 @@ _EXECUTING = json.dumps(str(IterationStatus.EXECUTING))
 _SCAN_CHUNK = 1000
 # A devices filter naming up to this many devices reads their own indexes; more: one scan.
 _MAX_DEVICE_INDEXES = 32
+# Connections to Redis per store (redis-py's default limit); a command beyond it waits up to
+# CONNECTION_WAIT seconds for one to be free.
+MAX_CONNECTIONS = 100
+CONNECTION_WAIT = 20.0
 
 
 class RedisKeys:
@@ -282,14 +286,20 @@ class RedisStore:
         """Connect (checked with a PING) and load the scripts. A command that meets a
         connection error is tried again up to ``retries`` times, with backoff from 50 ms to
         1 s (the default rides out a restart of a few seconds)."""
-        client = aioredis.from_url(
+        # As aioredis.from_url, with a pool that makes a command wait for a free connection
+        # instead of failing (MaxConnectionsError) when more than MAX_CONNECTIONS commands
+        # are under way at once: a worker's tasks, meter lock renewals and the dispatcher.
+        pool = aioredis.BlockingConnectionPool.from_url(
             url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=CONNECTION_WAIT,
             decode_responses=False,
             socket_connect_timeout=5,
             retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=retries),
         )
-        pool = client.connection_pool
         pool.connection_class = _hiredis_packing(pool.connection_class)
+        client = aioredis.Redis(connection_pool=pool)
+        client.auto_close_connection_pool = True
         store = cls(client, prefix)
         try:
             await client.ping()
