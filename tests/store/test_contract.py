@@ -376,6 +376,43 @@ async def test_reschedule_many_ends_claims_and_sets_due_times(store):
     assert again == [("R-2", T0 + seconds(65)), ("R-0", T0 + seconds(70))]
 
 
+async def test_concurrent_reads_and_writes_see_whole_operations(store):
+    """Reads interleaved with writes from many coroutines: every read sees each write whole
+    (a resource's fields never half-updated, an iteration counted once per completion)."""
+    count = 40
+    for index in range(count):
+        await store.create_resource(resource(f"R-{index}", missed_iterations=7), T0)
+        await store.start_iteration(iteration(f"R-{index}", tasks=1), [task(f"R-{index}")])
+    claimed = await store.claim_tasks("w", T0, count, 30)
+    assert len(claimed) == count
+
+    async def write(index: int) -> None:
+        await store.update_resource(
+            f"R-{index}", {"priority": 100 + index, "missed_iterations": 100 + index}
+        )
+        await store.complete_task(claimed[index], "w", [result(claimed[index].resource_id)])
+
+    async def read(index: int) -> tuple:
+        got = await store.get_resource(f"R-{index}")
+        (batch,) = await store.get_resources([f"R-{index}"])
+        counted = await store.get_iteration(f"R-{index}", 0)
+        return got, batch, counted
+
+    outcomes = await asyncio.gather(
+        *(write(i) for i in range(count)), *(read(i) for i in range(count) for _ in range(3))
+    )
+    for got, batch, counted in (o for o in outcomes if o is not None):
+        for seen in (got, batch):
+            assert seen.priority == seen.missed_iterations  # both changed at once, or neither
+            assert seen.priority in (7, 100 + int(seen.id[2:]))
+        assert counted.tasks_done in (0, 1) and counted.results_ok == counted.tasks_done
+    for index in range(count):
+        stored = await store.get_resource(f"R-{index}")
+        assert stored.priority == stored.missed_iterations == 100 + index
+        assert (await store.get_iteration(f"R-{index}", 0)).tasks_done == 1
+    assert await store.next_due() == T0
+
+
 # --- results ----------------------------------------------------------------------------
 
 
