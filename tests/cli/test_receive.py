@@ -9,8 +9,8 @@ import sys
 from datetime import UTC, datetime
 
 from cas.simulator import MeterFleet
-from tests.cli.test_serve import free_port
 from tests.support.gateway import running_gateway
+from tests.support.serve import free_port
 from tests.support.soap import device_access, envelope, get_xml
 
 

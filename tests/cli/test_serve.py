@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,72 +16,10 @@ from cas.simulator import FleetThread, readings
 from cas.store import IterationStatus
 from cas.store.redis import RedisStore
 from tests.store.conftest import REDIS_URL
-from tests.support.soap import device_access, envelope, get_xml, read_reply
+from tests.support.serve import Serve
+from tests.support.soap import device_access, envelope, get_xml
 
 ENERGY = (3, "1.0.1.8.0.255", 2)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Serve:
-    """One ``cas serve`` process."""
-
-    def __init__(self, registry, *args: str, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        command = [
-            sys.executable,
-            "-m",
-            "cas",
-            "serve",
-            "--registry",
-            str(registry),
-            "--port",
-            str(self.port),
-            "--log-level",
-            "warning",
-            *args,
-        ]
-        self.process = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, **(env or {})},
-        )
-        self.banner = self.process.stdout.readline()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/cas"
-
-    def wait_http(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise AssertionError(f"cas serve did not answer: {self.banner!r}")
-
-    def post(self, body: bytes):
-        response = httpx.post(
-            self.url, content=body, headers={"content-type": "application/soap+xml"}, timeout=30
-        )
-        return read_reply(response.status_code, response.content)
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        try:
-            return self.process.wait(30)
-        finally:
-            self.process.stdout.close()
-            self.process.stderr.close()
 
 
 @pytest.fixture(scope="module")

@@ -3,23 +3,19 @@ loaded by ``cas serve`` at start."""
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import replace
-from pathlib import Path
 
-import httpx
 import pytest
 
 from cas.registry import Meter
 from cas.simulator import MeterFleet
 from tests.store.conftest import REDIS_URL
 from tests.support.gateway import running_gateway
-from tests.support.soap import NS, device_access, envelope, get_xml, read_reply
+from tests.support.serve import Serve
+from tests.support.soap import NS, device_access, envelope, get_xml
 
 ITEM = "/mes:RequestMessage/mes:Payload/mes:DeviceGroup/dev:DeviceGroup"
 ENERGY = (3, "1.0.1.8.0.255", 2)
@@ -538,67 +534,6 @@ async def test_a_group_made_over_soap_is_read_by_group_reference(gateway, fleet)
 # --- group files at start ------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_serve(registry: Path, *args: str) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cas",
-            "serve",
-            "--registry",
-            str(registry),
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            *args,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ},
-    )
-    return process, port
-
-
-def post(port: int, body: bytes):
-    response = httpx.post(
-        f"http://127.0.0.1:{port}/cas",
-        content=body,
-        headers={"content-type": "application/soap+xml"},
-        timeout=30,
-    )
-    return read_reply(response.status_code, response.content)
-
-
-def wait_ready(process: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read()
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise AssertionError("cas serve did not answer")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 async def test_cas_serve_loads_group_files_and_they_replace_stored_groups(tmp_path):
     async with MeterFleet(count=2) as fleet:
         registry = tmp_path / "meters.yaml"
@@ -609,37 +544,35 @@ async def test_cas_serve_loads_group_files_and_they_replace_stored_groups(tmp_pa
             "groups:\n  - {id: FILE_SIM, prefix: 53494D, description: from a file}\n"
         )
         database = tmp_path / "cas.db"
-        process, port = start_serve(registry, "--db", str(database), "--groups", str(folder))
+        server = Serve(registry, "--db", str(database), "--groups", str(folder))
         try:
-            wait_ready(process, port)
-            groups = {g["id"]: g for g in groups_of(post(port, envelope("get", "DeviceGroup")))}
+            server.wait_http()
+            groups = {g["id"]: g for g in groups_of(server.post(envelope("get", "DeviceGroup")))}
             assert groups["FILE_SIM"]["count"] == 2
             assert groups["FILE_SIM"]["description"] == "from a file"
             # changed over SOAP ...
-            changed = post(
-                port,
-                envelope("change", "DeviceGroup", payload(group_xml("FILE_SIM", members=("X",)))),
+            changed = server.post(
+                envelope("change", "DeviceGroup", payload(group_xml("FILE_SIM", members=("X",))))
             )
             assert changed.result == "OK"
-            created = post(
-                port,
-                envelope("create", "DeviceGroup", payload(group_xml("SOAP_ONLY", prefix="53"))),
+            created = server.post(
+                envelope("create", "DeviceGroup", payload(group_xml("SOAP_ONLY", prefix="53")))
             )
             assert created.result == "OK"
         finally:
-            stop(process)
+            server.stop()
         # ... and put back by the file at the next start; a SOAP-made group stays
-        process, port = start_serve(registry, "--db", str(database), "--groups", str(folder))
+        server = Serve(registry, "--db", str(database), "--groups", str(folder))
         try:
-            wait_ready(process, port)
-            groups = {g["id"]: g for g in groups_of(post(port, envelope("get", "DeviceGroup")))}
+            server.wait_http()
+            groups = {g["id"]: g for g in groups_of(server.post(envelope("get", "DeviceGroup")))}
             assert (groups["FILE_SIM"]["type"], groups["FILE_SIM"]["prefix"]) == (
                 "PREFIX",
                 "53494D",
             )
             assert "SOAP_ONLY" in groups
         finally:
-            stop(process)
+            server.stop()
 
 
 def test_a_broken_group_file_stops_the_start_naming_file_and_entry(tmp_path):
