@@ -340,3 +340,22 @@ def test_cas_simulate_refuses_bad_scale_options(options: list[str], message: str
         timeout=60,
     )
     assert result.returncode == 2 and message in result.stderr and result.stdout == ""
+
+
+def test_free_ephemeral_ports_are_found_without_the_kernels_search(monkeypatch) -> None:
+    family, address = sockets.listen_address("127.0.0.1")
+    low, high, _reserved = sockets._ephemeral_ports()
+    taken = sockets.listening_socket(family, address, 0)
+    try:
+        busy = taken.getsockname()[1]
+        assert low <= busy <= high
+        picks = iter([busy, busy])  # in use twice, then the kernel's own search
+        monkeypatch.setattr(sockets, "BIND_ATTEMPTS", 2)
+        monkeypatch.setattr(sockets._random, "randint", lambda a, b: next(picks))
+        fallback = sockets.listening_socket(family, address, 0)
+        assert fallback.getsockname()[1] not in (0, busy)
+        fallback.close()
+        with pytest.raises(OSError):  # a given port in use is an error, not a retry
+            sockets.listening_socket(family, address, busy)
+    finally:
+        taken.close()
