@@ -39,7 +39,8 @@ per resource), on SQLite and Redis: where the dispatcher's time goes.
 Each Redis case uses its own key prefix (``CAS_REDIS_PREFIX``), deleted afterwards.
 Usage: python bench/scheduler.py [--resources 10000] [--meters 1000] [--minutes 2]
        [--cases sqlite,redis1,redis2] [--modes spread,burst] [--security none]
-       [--url redis://127.0.0.1:6379/0] [--dispatch-only]
+       [--meter-latency 0] [--concurrency 64] [--url redis://127.0.0.1:6379/0] [--logs]
+       [--dispatch-only]
 """
 
 from __future__ import annotations
@@ -348,8 +349,8 @@ def run_case(case: str, mode: str, meters, registry: Path, simulator_pid: int, a
         for node in nodes:
             node.stop()
         for node in nodes:
-            if node.process.returncode not in (0, -signal.SIGTERM):
-                print(f"   {case}: a node exited {node.process.returncode}: {node.errors()}")
+            if node.process.returncode not in (0, -signal.SIGTERM) or args.logs:
+                print(f"   {case}: node exit {node.process.returncode}, log: {node.errors()}")
     location = args.url if workers else str(Path(folder.name) / "cas.db")
     try:
         asyncio.run(collect(figures, location, prefix, ids, window_start, window_end, args))
@@ -589,13 +590,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", default="spread,burst")
     parser.add_argument("--security", default="none", choices=["none", "low", "hls-gmac"])
     parser.add_argument("--concurrency", type=int, default=64, help="--worker-concurrency")
+    parser.add_argument(
+        "--meter-latency", type=float, default=0.0, help="s each simulated meter takes to answer"
+    )
     parser.add_argument("--grace", type=float, default=5.0, help="s after the window")
     parser.add_argument(
         "--url", default=os.environ.get("CAS_BENCH_REDIS", "redis://127.0.0.1:6379/0")
     )
     parser.add_argument("--dispatch-only", action="store_true")
+    parser.add_argument("--logs", action="store_true", help="print the nodes' logs")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)  # not the shared Redis's persistence warning
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the children, delete keys
     if args.dispatch_only:
         print(f"The dispatcher alone ({args.resources} resources due at once, no worker):")
         for backend in ("sqlite", "redis"):
@@ -606,12 +612,13 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"{args.resources} resources, RepeatingInterval PT1M, GET 1.0.1.8.0.255/2 on one device"
-        f" each; {args.meters} simulated meters ({args.security}, one child process),"
+        f" each; {args.meters} simulated meters ({args.security}, answering after"
+        f" {args.meter_latency * 1e3:.0f} ms, one child process),"
         f" {args.resources // args.meters} resources per meter; {args.minutes} measured"
         f" minute(s) per case after a warm-up minute; worker concurrency {args.concurrency}"
     )
     results: dict[tuple[str, str], Figures] = {}
-    fleet = FleetProcess(meters=args.meters, security=args.security)
+    fleet = FleetProcess(meters=args.meters, security=args.security, latency=args.meter_latency)
     with fleet as meters:
         for mode in args.modes.split(","):
             for case in args.cases.split(","):
