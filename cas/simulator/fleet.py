@@ -487,8 +487,8 @@ class MeterFleet:
         return [m.registry_entry for m in self.simulated]
 
     def write_registry(self, path: str | os.PathLike[str]) -> None:
-        """Write the registry file (the format of ``cas.registry.save_meters``, the same
-        bytes, written with libyaml when PyYAML has it: 10,000 meters in 1.8 s, not 7.7)."""
+        """Write the registry file: JSON, which ``cas.registry.load_meters`` reads as the
+        YAML it is (10,000 meters: 0.1 s, not the 7.7 s of ``save_meters``)."""
         from cas.simulator import registry_file
 
         registry_file.save(path, [meter_to_mapping(m) for m in self.meters])

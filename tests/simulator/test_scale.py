@@ -366,3 +366,22 @@ def test_free_ephemeral_ports_are_found_without_the_kernels_search(monkeypatch) 
             sockets.listening_socket(family, address, busy)
     finally:
         taken.close()
+
+
+async def test_registry_file_is_json_the_registry_reads_as_yaml(tmp_path) -> None:
+    from cas.registry import RegistryError, load_meters, save_meters
+    from cas.simulator import registry_file
+
+    async with MeterFleet(count=5, security="low", transport="hdlc", segments=2) as fleet:
+        fleet.write_registry(tmp_path / "fleet.yaml")
+        assert (tmp_path / "fleet.yaml").stat().st_mode & 0o777 == 0o600
+        assert load_meters(tmp_path / "fleet.yaml") == fleet.meters  # the registry's reader
+        assert registry_file.load(tmp_path / "fleet.yaml") == fleet.meters
+        save_meters(tmp_path / "plain.yaml", fleet.meters)  # block-style YAML reads too
+        assert registry_file.load(tmp_path / "plain.yaml") == fleet.meters
+    (tmp_path / "bad.yaml").write_text("meters: [ {")
+    with pytest.raises(RegistryError):
+        registry_file.load(tmp_path / "bad.yaml")
+    (tmp_path / "bad.yaml").write_text('{"meters": [{"system_title": "XYZ"}]}')
+    with pytest.raises(RegistryError):
+        registry_file.load(tmp_path / "bad.yaml")
