@@ -519,7 +519,7 @@ class MeterFleet:
             )
         extras = []
         if self.latency:
-            extras.append(f"latency {self.latency:g}±{self.latency_jitter:g} s")
+            extras.append(f"latency {self.latency:g} s (jitter {self.latency_jitter:g} s)")
         if self.down:
             extras.append(f"{len(self.down)} down")
         if len(self.segments) > 1:
