@@ -69,6 +69,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="meter i in seg-{i %% N} (round-robin) or in consecutive blocks",
     )
     parser.add_argument(
+        "--shared-port",
+        action="store_true",
+        help="all meters behind one port, each at its own address (see cas.simulator.plan)",
+    )
+    parser.add_argument(
         "--status",
         metavar="FILE",
         default=None,
@@ -108,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
             failure_rate=args.failure_rate,
             segments=args.segments,
             segment_layout=args.segment_layout,
+            shared_port=args.shared_port,
         )
     except ValueError as error:
         print(f"cas simulate: {error}", file=sys.stderr)

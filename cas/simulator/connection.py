@@ -11,14 +11,26 @@ import asyncio
 import logging
 import os
 from collections import deque
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from cas.simulator import faults as fault_bytes
 from cas.simulator.frames import FrameError, FrameReader, hdlc_is_final
 from cas.simulator.server import MeterServer
 
 if TYPE_CHECKING:
-    from cas.simulator.fleet import SimulatedMeter
+    from cas.simulator.fleet import FleetContext, SimulatedMeter
+
+
+class Router(Protocol):
+    """Finds the meter of a connection from its first frame (meters behind one port)."""
+
+    transport: str
+    max_frame: int
+    inactivity_timeout: float
+    context: FleetContext
+
+    def route(self, frame: bytes) -> SimulatedMeter | None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +39,23 @@ MAX_WAITING_REQUESTS = 64  # requests queued behind a reply still waiting its la
 
 
 class MeterConnection(asyncio.Protocol):
-    """Serves one client until it leaves, idles too long, misbehaves or a fault ends it."""
+    """Serves one client until it leaves, idles too long, misbehaves or a fault ends it.
 
-    def __init__(self, meter: SimulatedMeter) -> None:
+    ``meter``: the meter listening on the port; None: the ``router`` finds it from the
+    first frame's destination address (meters behind one port), and the connection counts
+    from then on.
+    """
+
+    def __init__(self, meter: SimulatedMeter | None, router: Router | None = None) -> None:
+        source: SimulatedMeter | Router | None = meter if meter is not None else router
+        if source is None:
+            raise TypeError("a connection needs its meter or a router")
         self.meter = meter
-        self.hdlc = meter.transport == "hdlc"
-        self.frames = FrameReader(self.hdlc, meter.max_frame)
+        self.router = router
+        self.context = source.context
+        self.hdlc = source.transport == "hdlc"
+        self.inactivity_timeout = source.inactivity_timeout
+        self.frames = FrameReader(self.hdlc, source.max_frame)
         self.transport: asyncio.Transport | None = None
         self.server: MeterServer | None = None  # taken from the pool on the first frame
         self.stalled = False  # after a truncated reply: read, never answer
@@ -52,10 +75,12 @@ class MeterConnection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
-        self._counted = True
-        self.meter.connection_opened(self)
+        self.context.connections.add(self)
+        if self.meter is not None:
+            self._counted = True
+            self.meter.connection_opened(self)
         self._last_activity = self._loop.time()
-        self._arm_idle_timer(self.meter.inactivity_timeout)
+        self._arm_idle_timer(self.inactivity_timeout)
 
     def data_received(self, data: bytes) -> None:
         self._last_activity = self._loop.time()
@@ -64,16 +89,35 @@ class MeterConnection(asyncio.Protocol):
         try:
             self._requests.extend(self.frames.feed(data))
         except FrameError as error:
-            log.debug("meter %s: dropping connection: %s", self.meter.system_title, error)
+            log.debug("meter %s: dropping connection: %s", self._name, error)
             self.close()
             return
         if len(self._requests) > MAX_WAITING_REQUESTS:
             # Reading goes on while a reply waits (so a peer that leaves is seen at once),
             # but a peer sending without waiting for answers is dropped.
-            log.debug("meter %s: too many requests waiting, closing", self.meter.system_title)
+            log.debug("meter %s: too many requests waiting, closing", self._name)
             self.close()
             return
+        if self.meter is None and self._requests and not self._route(self._requests[0]):
+            return
         self._answer_waiting()
+
+    def _route(self, frame: bytes) -> bool:
+        """Find the meter the first frame is for (False: none, the connection is closed)."""
+        assert self.router is not None
+        meter = self.router.route(frame)
+        if meter is None:
+            log.debug("no meter listens for the first frame %s, closing", frame[:16].hex())
+            self.close()
+            return False
+        self.meter = meter
+        self._counted = True
+        meter.connection_opened(self)
+        return True
+
+    @property
+    def _name(self) -> str:
+        return self.meter.system_title if self.meter is not None else "(not yet known)"
 
     def eof_received(self) -> bool:
         self._uncount()  # the peer has gone: the connection no longer counts as open
@@ -87,10 +131,12 @@ class MeterConnection(asyncio.Protocol):
                 timer.cancel()
         self._reply_timer = self._idle_timer = None
         self._requests.clear()
-        self.meter.connection_closed(self)
+        self.context.connections.discard(self)
+        if self.meter is not None:
+            self.meter.connection_closed(self)
         server, self.server = self.server, None
         if server is not None:
-            self.meter.context.servers.release(server)
+            self.context.servers.release(server)
 
     def pause_writing(self) -> None:
         self._paused = True
@@ -111,7 +157,7 @@ class MeterConnection(asyncio.Protocol):
                 self.transport.close()
 
     def _uncount(self) -> None:
-        if self._counted:
+        if self._counted and self.meter is not None:
             self._counted = False
             self.meter.connection_uncounted()
 
@@ -121,6 +167,7 @@ class MeterConnection(asyncio.Protocol):
 
     def _answer(self, request: bytes) -> None:
         meter = self.meter
+        assert meter is not None
         faults = meter.active_faults
         if self.stalled or (faults is not None and faults.no_answer):
             return
@@ -129,7 +176,7 @@ class MeterConnection(asyncio.Protocol):
             return
         server = self.server
         if server is None:
-            server = self.server = meter.context.servers.acquire(meter)
+            server = self.server = self.context.servers.acquire(meter)
         try:
             reply = server.handle(request)
         except Exception as error:  # gurux raised: log it, close this connection only
@@ -158,6 +205,7 @@ class MeterConnection(asyncio.Protocol):
         self._answer_waiting()
 
     def _send_reply(self, reply: bytes) -> None:
+        assert self.meter is not None
         faults = self.meter.active_faults
         transport = self.transport
         assert transport is not None
@@ -192,6 +240,7 @@ class MeterConnection(asyncio.Protocol):
     def _protect(self, reply: bytes) -> bytes:
         """Apply replay / flip_tag to ciphered replies; capture them for a later replay."""
         meter = self.meter
+        assert meter is not None
         first = self._message_start
         if first:
             self._message_ciphered = fault_bytes.is_ciphered_reply(reply, self.hdlc)
@@ -219,14 +268,15 @@ class MeterConnection(asyncio.Protocol):
     def _idle_check(self) -> None:
         """Close after ``inactivity_timeout`` without a byte received (not counting the time
         a reply waits out its latency)."""
-        timeout = self.meter.inactivity_timeout
+        meter = self.meter
+        timeout = meter.inactivity_timeout if meter is not None else self.inactivity_timeout
         now = self._loop.time()
         if self._reply_timer is not None:
             self._last_activity = now
         idle = now - self._last_activity
         if idle >= timeout:
             self._idle_timer = None
-            log.debug("meter %s: idle for %ss, closing", self.meter.system_title, timeout)
+            log.debug("meter %s: idle for %ss, closing", self._name, timeout)
             self.close()
         else:
             self._arm_idle_timer(timeout - idle)

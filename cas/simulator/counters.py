@@ -4,8 +4,11 @@ Plain objects updated from the event loop's thread (no IO, no locks): tests read
 any thread, the status file (``cas.simulator.status``) writes them out for other processes.
 
 A connection counts as open from the moment the simulator accepts it until the simulator
-sees it closed (the peer's FIN or reset, or its own close). Times are ``time.monotonic()``
-seconds (CLOCK_MONOTONIC: the same clock in every process of the machine).
+sees it closed (the peer's FIN or reset, or its own close): always within the time the
+client holds it, so a client that keeps N connections at most is never seen with more.
+Times are ``time.monotonic()`` seconds (CLOCK_MONOTONIC: the same clock in every process
+of the machine) taken when the simulator accepted, a little after the client connected: a
+check of a rate limit against ``starts`` should allow a few milliseconds of skew.
 """
 
 from __future__ import annotations

@@ -1,10 +1,17 @@
 """A fleet of simulated meters served from the caller's asyncio event loop.
 
-Every meter listens on a TCP port of its own (10,000 meters: 10,000 listening sockets, no
-task nor thread per meter). One port per meter keeps the registry entries exactly like real
-meters' (server address 1, an endpoint each), needs no change in the gateway, and spreads
-connections over distinct destinations (thousands of connections closed within a minute to
-one port would pile TIME_WAIT entries on a single address pair).
+By default every meter listens on a TCP port of its own (10,000 meters: 10,000 listening
+sockets, no task nor thread per meter): the registry entries are exactly like real meters'
+(server address 1, an endpoint each), a connection counts from the moment it is accepted,
+and connections spread over distinct destinations. The ports come from the ephemeral range,
+which every process of the machine shares (28,232 ports here, also used by outgoing
+connections and their TIME_WAIT): two fleets of 10,000 fit at once, not three.
+
+``shared_port=True`` puts every meter behind one port, each at its own address (the
+wrapper server address, or the HDLC physical address: ``plan.shared_port_address``): one
+socket whatever the count, for large fleets on a busy machine. A connection belongs to the
+meter its first frame is addressed to and counts from that frame on (unknown address: the
+connection is closed).
 
 A meter costs little until it is used: its state, faults and secrets are made on first use,
 and connections borrow a gurux server from the fleet's ``ServerPool``.
@@ -24,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from cas.registry import Meter, MeterKeys, Secret, Transport
 from cas.registry.yaml_file import meter_to_mapping
-from cas.simulator import cosem_objects, credentials, plan, server, sockets
+from cas.simulator import cosem_objects, credentials, frames, plan, server, sockets
 from cas.simulator.counters import FleetStats, MeterStats, SegmentStats
 from cas.simulator.faults import Faults
 from cas.simulator.frames import DEFAULT_MAX_FRAME
@@ -99,13 +106,17 @@ class SimulatedMeter:
         "index",
         "latency",
         "latency_jitter",
+        "listening",
+        "logical_address",
         "max_frame",
         "max_pdu_size",
+        "physical_address",
         "port",
         "response_timeout",
         "security",
         "seed",
         "segment",
+        "shared",
         "stats",
         "system_title",
         "transport",
@@ -127,7 +138,10 @@ class SimulatedMeter:
         latency_jitter: float = 0.0,
         segment: SegmentStats | None = None,
         context: FleetContext | None = None,
+        address: int | None = None,
     ) -> None:
+        """``address``: the meter's own address behind a port shared with others (the
+        wrapper server address, or the HDLC physical address); None: a port of its own."""
         self.index = index
         self.seed = seed
         self.system_title = credentials.system_title(seed, index)
@@ -141,6 +155,16 @@ class SimulatedMeter:
         self.max_pdu_size = max_pdu_size
         self.latency = latency
         self.latency_jitter = latency_jitter
+        hdlc = self.transport is Transport.HDLC
+        self.logical_address = credentials.LOGICAL_DEVICE
+        self.physical_address = credentials.HDLC_PHYSICAL_ADDRESS if hdlc else None
+        if address is not None:
+            if hdlc:
+                self.physical_address = address
+            else:
+                self.logical_address = address
+        self.shared = address is not None  # behind a port the fleet shares out
+        self.listening = False  # taking connections (behind a shared port)
         self.segment = segment if segment is not None else SegmentStats(plan.DEFAULT_SEGMENT, 1)
         self.context = context or FleetContext(self.transport, self.security, max_pdu_size, seed)
         self.stats = MeterStats()
@@ -245,7 +269,6 @@ class SimulatedMeter:
     def registry_entry(self) -> Meter:
         """The registry entry the gateway needs to reach this meter."""
         profile = PROFILES[self.security]
-        hdlc = self.transport is Transport.HDLC
         keys = MeterKeys()
         if self.security is SecurityMode.HLS_GMAC:
             keys = MeterKeys(
@@ -259,8 +282,8 @@ class SimulatedMeter:
             device_id=f"SIM-{self.index + 1:04d}-{self.seed}",
             transport=self.transport,
             client_address=profile.client_address,
-            server_address=credentials.LOGICAL_DEVICE,
-            physical_address=credentials.HDLC_PHYSICAL_ADDRESS if hdlc else None,
+            server_address=self.logical_address,
+            physical_address=self.physical_address,
             authentication=profile.authentication,
             security=profile.policy,
             password=Secret(self.secrets.password) if self.security is SecurityMode.LOW else None,
@@ -275,7 +298,7 @@ class SimulatedMeter:
     @property
     def server_address(self) -> int:
         """The server address a gurux client passes (HDLC: logical and physical combined)."""
-        return server_address(self.transport)
+        return server_address(self.transport, self.logical_address, self.physical_address)
 
     # -- what connections report -----------------------------------------------------------
 
@@ -284,7 +307,6 @@ class SimulatedMeter:
         self.stats.open_connections += 1
         self.context.stats.opened()
         self.segment.opened()
-        self.context.connections.add(connection)
         if self._connections is None:
             self._connections = set()
         self._connections.add(connection)
@@ -296,7 +318,6 @@ class SimulatedMeter:
         self.segment.closed()
 
     def connection_closed(self, connection: MeterConnection) -> None:
-        self.context.connections.discard(connection)
         if self._connections is not None:
             self._connections.discard(connection)
 
@@ -321,9 +342,13 @@ class SimulatedMeter:
 
     async def start(self, port: int, listen: tuple[Any, tuple] | None = None) -> None:
         """Listen on ``port`` (0: an ephemeral one). ``listen``: the resolved address of
-        ``host`` (``sockets.listen_address``), when the caller resolved it once for all."""
+        ``host`` (``sockets.listen_address``), when the caller resolved it once for all.
+        Behind a shared port (``port`` is the fleet's): take connections again."""
         from cas.simulator.connection import MeterConnection
 
+        if self.shared:  # the fleet listens for it
+            self.listening = True
+            return
         family, address = listen or sockets.listen_address(self.host)
         sock = sockets.listening_socket(family, address, port)
         try:
@@ -336,7 +361,9 @@ class SimulatedMeter:
         self.port = sock.getsockname()[1]
 
     async def stop(self) -> None:
-        """Stop listening and close the open connections."""
+        """Stop listening (behind a shared port: refuse connections) and close the open
+        connections."""
+        self.listening = False
         listener, self._server = self._server, None
         if listener is not None:
             listener.close()
@@ -360,7 +387,9 @@ class MeterFleet:
       answer (their ``faults.no_answer`` is set: clear it to bring one back);
     - ``segments``: meters spread over network segments ``seg-0``..``seg-{N-1}``
       (``segment_layout`` ``round-robin`` or ``blocks``), written to the registry entries;
-      ``fleet.segments`` counts the connections of each.
+      ``fleet.segments`` counts the connections of each;
+    - ``shared_port``: every meter behind one port (``base_port`` or an ephemeral one), each
+      at its own address (see the module's docstring).
 
     ``fleet.stats`` holds the fleet's totals; ``reset_peaks()`` restarts every peak.
     """
@@ -383,13 +412,23 @@ class MeterFleet:
         failure_rate: float = 0.0,
         segments: int | None = None,
         segment_layout: str = "round-robin",
+        shared_port: bool = False,
     ) -> None:
         if count < 1:
             raise ValueError("a fleet has at least one meter")
-        if not 0 <= base_port <= 65535 or (base_port and base_port + count - 1 > 65535):
-            raise ValueError(f"ports {base_port}..{base_port + count - 1} are not valid")
+        last_port = base_port if shared_port else base_port + count - 1
+        if not 0 <= base_port <= 65535 or (base_port and last_port > 65535):
+            raise ValueError(f"ports {base_port}..{last_port} are not valid")
         plan.check_options(count, segments, segment_layout, latency, latency_jitter)
         self.transport = Transport(transport)
+        if shared_port and count > plan.max_shared_port_meters(self.transport is Transport.HDLC):
+            raise ValueError(
+                f"at most {plan.max_shared_port_meters(self.transport is Transport.HDLC)} "
+                f"{self.transport} meters can share a port"
+            )
+        self.shared_port = shared_port
+        self.max_frame = max_frame
+        self.inactivity_timeout = inactivity_timeout
         self.security = SecurityMode(security)
         self.host = host
         self.base_port = base_port
@@ -421,11 +460,14 @@ class MeterFleet:
                     latency_jitter=latency_jitter,
                     segment=segment,
                     context=self.context,
+                    address=plan.shared_port_address(index) if shared_port else None,
                 )
             )
         for index in self.down:
             self.simulated[index].faults.no_answer = True
         self._by_title = {m.system_title: m for m in self.simulated}
+        self._by_address = {m.server_address: m for m in self.simulated} if shared_port else {}
+        self._listener: asyncio.AbstractServer | None = None  # the shared port's
         self._started = False
         self.open_files_limit: tuple[int, int] | None = None  # (soft, hard) once started
         self.open_files_raised_from: int | None = None  # the soft limit before start raised it
@@ -447,13 +489,18 @@ class MeterFleet:
             return
         _apply_client_fixes()
         before = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        self.open_files_limit = sockets.ensure_open_files(len(self) + sockets.FD_HEADROOM)
+        listeners = 1 if self.shared_port else len(self)
+        self.open_files_limit = sockets.ensure_open_files(listeners + sockets.FD_HEADROOM)
         if self.open_files_limit[0] != before:
             self.open_files_raised_from = before
         try:
             listen = sockets.listen_address(self.host)
-            for meter in self.simulated:
-                await meter.start(self.base_port + meter.index if self.base_port else 0, listen)
+            if self.shared_port:
+                await self._listen_shared(listen)
+            else:
+                for meter in self.simulated:
+                    port = self.base_port + meter.index if self.base_port else 0
+                    await meter.start(port, listen)
         except BaseException:
             await self.stop()
             raise
@@ -462,8 +509,41 @@ class MeterFleet:
             "serving %d %s meters (%s) on %s", len(self), self.transport, self.security, self.host
         )
 
-    async def stop(self) -> None:
+    async def _listen_shared(self, listen: tuple[Any, tuple]) -> None:
+        from cas.simulator.connection import MeterConnection
+
+        family, address = listen
+        sock = sockets.listening_socket(family, address, self.base_port)
+        try:
+            self._listener = await asyncio.get_running_loop().create_server(
+                lambda: MeterConnection(None, self), sock=sock
+            )
+        except BaseException:
+            sock.close()
+            raise
+        port = sock.getsockname()[1]
         for meter in self.simulated:
+            meter.port = port
+            meter.listening = True
+
+    def route(self, frame: bytes) -> SimulatedMeter | None:
+        """The meter (behind the shared port) the first frame of a connection is for."""
+        try:
+            if self.transport is Transport.HDLC:
+                destination = frames.hdlc_destination(frame)
+            else:
+                destination = frames.wrapper_destination(frame)
+        except IndexError:
+            return None
+        meter = self._by_address.get(destination)
+        return meter if meter is not None and meter.listening else None
+
+    async def stop(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        for meter in self.simulated:
+            meter.listening = False
             listener, meter._server = meter._server, None
             if listener is not None:
                 listener.close()
@@ -512,7 +592,9 @@ class MeterFleet:
         where = (
             f"{self.host}:{ports[0]}" if len(ports) == 1 else f"{self.host}:{ports[0]}..{ports[-1]}"
         )
-        if len(ports) > 1 and ports != list(range(ports[0], ports[0] + len(ports))):
+        if self.shared_port:
+            where = f"{self.host}:{ports[0]} (one port, addresses by meter)"
+        elif len(ports) > 1 and ports != list(range(ports[0], ports[0] + len(ports))):
             listed = ",".join(map(str, ports))
             where = (
                 f"{self.host}:{listed}" if len(ports) <= 8 else f"{self.host} ({len(ports)} ports)"

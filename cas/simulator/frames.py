@@ -87,6 +87,23 @@ def hdlc_information_start(frame: bytes) -> int:
     return position + 1 + 2  # control byte, HCS
 
 
+def hdlc_destination(frame: bytes) -> int:
+    """The destination address of an HDLC frame, its 7-bit groups joined (for a server:
+    the value gurux's ``getServerAddress(logical, physical)`` gives)."""
+    value, position = 0, 3
+    while True:
+        byte = frame[position]
+        value = value << 7 | byte >> 1
+        if byte & 1:
+            return value
+        position += 1
+
+
+def wrapper_destination(frame: bytes) -> int:
+    """The destination wPort of an IP wrapper frame (a server's logical address)."""
+    return int.from_bytes(frame[4:6], "big")
+
+
 def hdlc_is_final(frame: bytes) -> bool:
     """False when the segmentation bit says more segments of this message follow."""
     return not frame[1] & 0x08

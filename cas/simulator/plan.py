@@ -6,6 +6,11 @@ Tests and benchmarks call these to predict a fleet (also one in another process)
   ``blocks``: meter i is in ``seg-{i * N // count}`` (consecutive meters together, sizes
   differing by at most one). Without segments every meter is in ``default`` (the
   registry's default segment).
+- Addresses behind one port (``shared_port``): meter i answers to address
+  ``a(i) = 16 + i``, plus 2 from ``a = 126`` on (0x7E and 0x7F, the HDLC calling and
+  all-station addresses, are skipped): the server (wPort) address with the IP wrapper, the
+  lower (physical) HDLC address with HDLC (upper address 1); at most 16,364 HDLC meters.
+  With a port per meter (the default) every meter is server address 1 (HDLC physical 17).
 - Down meters: exactly ``round(failure_rate * count)`` of them, the indices
   ``sorted(random.Random(f"cas-simulator/down/{seed}").sample(range(count), k))``
   (Python's ``random`` seeded with a string is the same on every run and platform). A
@@ -35,6 +40,22 @@ def segment_index(index: int, count: int, segments: int | None, layout: str) -> 
     if layout == "blocks":
         return index * segments // count
     raise ValueError(f"segment layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+
+
+FIRST_SHARED_ADDRESS = 0x10
+MAX_HDLC_ADDRESS = 0x3FFD  # 0x3FFE calling, 0x3FFF all-station
+MAX_WRAPPER_ADDRESS = 0xFFFF
+
+
+def shared_port_address(index: int) -> int:
+    """The address of meter ``index`` when the meters share one port."""
+    address = FIRST_SHARED_ADDRESS + index
+    return address + 2 if address >= 0x7E else address
+
+
+def max_shared_port_meters(hdlc: bool) -> int:
+    top = MAX_HDLC_ADDRESS if hdlc else MAX_WRAPPER_ADDRESS
+    return top - FIRST_SHARED_ADDRESS - 2 + 1
 
 
 def down_indices(count: int, failure_rate: float, seed: int) -> list[int]:

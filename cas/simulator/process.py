@@ -24,8 +24,8 @@ class FleetProcess:
     temporary file (or ``registry``) and is stopped with SIGTERM. Faults cannot be set in a
     child process: use ``MeterFleet`` in-process for fault tests. The scale options are
     those of ``MeterFleet`` (``latency``, ``latency_jitter``, ``failure_rate``,
-    ``segments``, ``segment_layout``); ``down`` lists the indices of the meters that never
-    answer (``cas.simulator.plan.down_indices``).
+    ``segments``, ``segment_layout``, ``shared_port``); ``down`` lists the indices of the
+    meters that never answer (``cas.simulator.plan.down_indices``).
 
     The child rewrites a JSON status file (``cas.simulator.status``) every
     ``status_interval`` seconds: ``status()`` reads it (``fresh=True``: asks for a rewrite
@@ -51,6 +51,7 @@ class FleetProcess:
         inactivity_timeout: float | None = None,
         status_interval: float = 1.0,
         loop: str | None = None,
+        shared_port: bool = False,
     ) -> None:
         self.options = {
             "--meters": str(meters),
@@ -70,6 +71,7 @@ class FleetProcess:
             self.options["--inactivity-timeout"] = repr(inactivity_timeout)
         if loop is not None:
             self.options["--loop"] = loop
+        self.flags = ["--shared-port"] if shared_port else []
         self.down = plan.down_indices(meters, failure_rate, seed)
         self._tmp = tempfile.TemporaryDirectory(prefix="cas-simulate-")
         work = Path(self._tmp.name)
@@ -89,6 +91,7 @@ class FleetProcess:
         command += ["--status", str(self.status_file)]
         for name, value in self.options.items():
             command += [name, value]
+        command += self.flags
         with open(self._stderr_file, "wb") as stderr:
             self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr)
         line = self._first_line(self.start_timeout)

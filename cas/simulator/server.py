@@ -27,6 +27,7 @@ from cas.registry import Authentication as RegistryAuthentication
 from cas.registry import SecurityPolicy, Transport
 from cas.simulator import cosem_objects
 from cas.simulator.credentials import HDLC_PHYSICAL_ADDRESS, LOGICAL_DEVICE
+from cas.simulator.frames import wrapper_destination
 from cas.simulator.gurux_server_fixes import RLRE_NORMAL, FixedSecureServer
 
 if TYPE_CHECKING:
@@ -79,11 +80,16 @@ _KNOWN_AARQS_MAX = 64
 INTERFACES = {Transport.WRAPPER: InterfaceType.WRAPPER, Transport.HDLC: InterfaceType.HDLC}
 
 
-def server_address(transport: Transport) -> int:
-    """The server address a client uses: logical device, plus the HDLC physical address."""
+def server_address(
+    transport: Transport, logical: int = LOGICAL_DEVICE, physical: int | None = None
+) -> int:
+    """The server address a client uses: the logical device, plus (HDLC) the physical
+    address (by default the one of a meter with a port of its own)."""
     if transport is Transport.HDLC:
-        return GXDLMSClient.getServerAddress(LOGICAL_DEVICE, HDLC_PHYSICAL_ADDRESS)
-    return LOGICAL_DEVICE
+        return GXDLMSClient.getServerAddress(
+            logical, HDLC_PHYSICAL_ADDRESS if physical is None else physical
+        )
+    return logical
 
 
 _SCALARS = (int, str, bytes, type(None))  # enums are ints: every immutable setting
@@ -161,6 +167,8 @@ class MeterServer(FixedSecureServer):
             target.__dict__.update(fresh)
         settings = self.settings
         settings.cipher.systemTitle = bytes.fromhex(meter.system_title)
+        self._expected_server = meter.server_address
+        self._association.serverSAP = meter.logical_address
         self._long_get = None
         self.transaction = None
         self.meter = meter
@@ -310,16 +318,23 @@ class MeterServer(FixedSecureServer):
             return
         if len(_KNOWN_AARQS) >= _KNOWN_AARQS_MAX:
             _KNOWN_AARQS.clear()
-        _KNOWN_AARQS[(self.transport, self.security, self.max_pdu_size, frame)] = (reply, changes)
+        _KNOWN_AARQS[self._aarq_key(frame)] = (reply, changes)
+
+    def _aarq_key(self, frame: bytes) -> tuple[Any, ...]:
+        """Meters differ only by their address (in the frame's header, not in the AARQ)."""
+        return (self.transport, self.security, self.max_pdu_size, frame[:4] + frame[6:])
 
     def _known_aarq(self, frame: bytes) -> bytes | None:
-        known = _KNOWN_AARQS.get((self.transport, self.security, self.max_pdu_size, frame))
+        if wrapper_destination(frame) != self._expected_server:
+            return None  # not for this meter: gurux ignores it
+        known = _KNOWN_AARQS.get(self._aarq_key(frame))
         if known is None:
             return None
         reply, changes = known
         self._update_settings(changes)
+        self.settings.serverAddress = self._expected_server
         self.onConnected(None)
-        return reply
+        return reply[:2] + frame[4:6] + reply[4:]  # from this meter's address
 
     # -- the meter's credentials and security, also after gurux resets ---------------------
 

@@ -64,7 +64,8 @@ class PlainClient:
     async def exchange(self, apdu: bytes) -> bytes:
         assert self.reader is not None and self.writer is not None
         started = time.monotonic()
-        self.writer.write(wrap(apdu))
+        server = self.meter.server_address
+        self.writer.write(wrap(apdu, server))
         try:
             async with asyncio.timeout(self.timeout):
                 header = await self.reader.readexactly(8)
@@ -72,7 +73,7 @@ class PlainClient:
         except TimeoutError:
             raise NoAnswer(f"{self.meter.system_title}: no answer in {self.timeout} s") from None
         self.round_trips.append(time.monotonic() - started)
-        assert header[:2] == b"\x00\x01" and header[2:4] == b"\x00\x01", header.hex()
+        assert header[:2] == b"\x00\x01" and header[2:4] == server.to_bytes(2, "big"), header.hex()
         return body
 
     async def associate(self) -> None:

@@ -19,6 +19,7 @@ from gurux_dlms.enums import Authentication
 from gurux_dlms.objects import GXDLMSProfileGeneric, GXDLMSRegister
 
 from cas.registry import Transport
+from cas.simulator import plan
 from cas.simulator import server as server_module
 from cas.simulator.fleet import FleetContext, SimulatedMeter, _apply_client_fixes
 from cas.simulator.gurux_server_fixes import FixedSecureServer
@@ -44,9 +45,10 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(server_module, "_KNOWN_AARQS", {})
 
 
-def meter(transport: str, security: str, index: int = 0) -> SimulatedMeter:
+def meter(transport: str, security: str, index: int = 0, shared: bool = False) -> SimulatedMeter:
     sim = SimulatedMeter(
-        index, 3, Transport(transport), SecurityMode(security), "127.0.0.1", 60, 5, 8192, 1024
+        *(index, 3, Transport(transport), SecurityMode(security), "127.0.0.1", 60, 5, 8192, 1024),
+        address=plan.shared_port_address(index) if shared else None,
     )
     sim.state.invocation_counter = 1000
     return sim
@@ -142,38 +144,40 @@ def session(side: SideBySide, hdlc: bool, wrapper_frame: Any) -> None:
 
 
 def wrapper_builder(client: GuruxClient) -> Any:
-    def build(apdu: bytes, client_address: int | None = None, *, client: int | None = None):
-        source = client if client is not None else client_address
-        source = source if source is not None else client_entry.client_address
+    entry = client.meter
+
+    def build(apdu: bytes, *, client: int | None = None) -> bytes:
+        source = entry.client_address if client is None else client
         return (
             b"\x00\x01"
             + source.to_bytes(2, "big")
-            + b"\x00\x01"
+            + entry.server_address.to_bytes(2, "big")
             + len(apdu).to_bytes(2, "big")
             + apdu
         )
 
-    client_entry = client.meter
     return build
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["own-port", "shared-port"])
 @pytest.mark.parametrize(("transport", "security"), COMBINATIONS)
 def test_pooled_and_fast_servers_answer_as_a_fresh_gurux_server(
-    transport: str, security: str
+    transport: str, security: str, shared: bool
 ) -> None:
+    """Behind a shared port the pooled server moves from one meter's address to another's."""
     if True:
-        fresh = MeterServer(meter(transport, security))
-        slow = MeterServer(meter(transport, security))
+        fresh = MeterServer(meter(transport, security, shared=shared))
+        slow = MeterServer(meter(transport, security, shared=shared))
         slow.fast = False
         pool = ServerPool(Transport(transport), SecurityMode(security), 1024)
-        other = meter(transport, security, index=5)
+        other = meter(transport, security, index=5, shared=shared)
         reused = pool.acquire(other)
         # The pooled server is left mid-association by another meter's client.
         other_side = SideBySide(GuruxClient(other.registry_entry), [reused])
         associate(other_side, transport == "hdlc")
         other_side.must(quiet(other_side.client.read, GXDLMSRegister("1.0.1.8.0.255"), 2))
         pool.release(reused)
-        target = meter(transport, security)
+        target = meter(transport, security, shared=shared)
         assert pool.acquire(target) is reused and reused.meter is target
 
         client = GuruxClient(target.registry_entry)
