@@ -142,6 +142,9 @@ def main() -> None:
     parser.add_argument("--security", nargs="+", default=["none", "hls-gmac"])
     parser.add_argument("--loop", nargs="+", default=["uvloop", "asyncio"])
     parser.add_argument("--baseline", metavar="REV", help="also measure this git revision")
+    parser.add_argument(
+        "--shared-port", action="store_true", help="also measure meters behind one port"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cas-baseline-") as tmp:
         variants: list[tuple[str, Path, list[str]]] = []
@@ -150,6 +153,11 @@ def main() -> None:
                 (f"{args.baseline} (asyncio)", baseline_tree(args.baseline, Path(tmp)), [])
             )
         variants += [(f"this ({loop})", REPO, ["--loop", loop]) for loop in args.loop]
+        if args.shared_port:
+            variants += [
+                (f"this ({loop}, 1 port)", REPO, ["--loop", loop, "--shared-port"])
+                for loop in args.loop
+            ]
         for security in args.security:
             for name, tree, extra in variants:
                 small = Child(tree, 1, security, extra, load=False)
@@ -159,7 +167,7 @@ def main() -> None:
                 child.stop()
                 per_meter_kb = (child.rss - small_rss) * 1024 / max(1, args.meters - 1)
                 print(
-                    f"{security:8} {name:22} {args.meters} meters: started in "
+                    f"{security:8} {name:28} {args.meters} meters: started in "
                     f"{child.startup:.2f} s, {per_meter_kb:.1f} KB per meter "
                     f"(RSS {child.rss:.0f} MB)",
                     flush=True,
@@ -181,7 +189,7 @@ def main() -> None:
                 per_meter = statistics.median(r[0] for r in runs)
                 per_get = statistics.median(r[1] for r in runs)
                 print(
-                    f"{security:8} {name:22} simulator CPU: {per_meter:.3f} ms per meter "
+                    f"{security:8} {name:28} simulator CPU: {per_meter:.3f} ms per meter "
                     f"(connect, associate, 2 GETs, release; {args.read} meters, "
                     f"{args.concurrency} at a time), {per_get:.3f} ms per GET held open",
                     flush=True,
