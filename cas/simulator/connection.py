@@ -18,7 +18,7 @@ from cas.simulator.frames import FrameError, FrameReader, hdlc_is_final
 from cas.simulator.server import MeterServer
 
 if TYPE_CHECKING:
-    from cas.simulator.fleet import FleetContext, SimulatedMeter
+    from cas.simulator.meter import FleetContext, SimulatedMeter
 
 
 class Router(Protocol):

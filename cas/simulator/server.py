@@ -8,18 +8,14 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gurux_dlms.ConnectionState import ConnectionState
 from gurux_dlms.enums import (
     AccessMode,
     Authentication,
-    Command,
-    ErrorCode,
     InterfaceType,
     MethodAccessMode,
 )
 from gurux_dlms.enums import Security as GuruxSecurity
 from gurux_dlms.enums.SourceDiagnostic import SourceDiagnostic
-from gurux_dlms.GXDLMS import GXDLMS
 from gurux_dlms.GXDLMSClient import GXDLMSClient
 from gurux_dlms.GXServerReply import GXServerReply
 
@@ -27,11 +23,11 @@ from cas.registry import Authentication as RegistryAuthentication
 from cas.registry import SecurityPolicy, Transport
 from cas.simulator import cosem_objects
 from cas.simulator.credentials import HDLC_PHYSICAL_ADDRESS, LOGICAL_DEVICE
-from cas.simulator.frames import wrapper_destination
-from cas.simulator.gurux_server_fixes import RLRE_NORMAL, FixedSecureServer
+from cas.simulator.fast_paths import PlainWrapperShortcuts
+from cas.simulator.gurux_server_fixes import FixedSecureServer
 
 if TYPE_CHECKING:
-    from cas.simulator.fleet import SimulatedMeter
+    from cas.simulator.meter import SimulatedMeter
 
 
 class SecurityMode(enum.StrEnum):
@@ -70,12 +66,6 @@ PROFILES: dict[SecurityMode, SecurityProfile] = {
 # write to stdout (the swap is synchronous, nothing else of this thread runs meanwhile).
 gurux_prints_silenced = False
 
-# wrapper header (8) + get-request-normal: C0 01 invoke, class (2), LN (6), attribute, 00
-_GET_NORMAL_FRAME = 8 + 13
-
-# (transport, security, max PDU size, AARQ frame) -> (AARE frame, the settings it changed)
-_KNOWN_AARQS: dict[tuple[Any, ...], tuple[bytes, tuple[dict[str, Any], ...]]] = {}
-_KNOWN_AARQS_MAX = 64
 
 INTERFACES = {Transport.WRAPPER: InterfaceType.WRAPPER, Transport.HDLC: InterfaceType.HDLC}
 
@@ -100,7 +90,7 @@ def _scalars(obj: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(obj).items() if isinstance(v, _SCALARS)}
 
 
-class MeterServer(FixedSecureServer):
+class MeterServer(PlainWrapperShortcuts, FixedSecureServer):
     """The DLMS server of one connection, bound to one meter at a time.
 
     Building a gurux server with its objects costs ~0.2 ms, so a fleet keeps idle servers
@@ -141,10 +131,11 @@ class MeterServer(FixedSecureServer):
         )
         self.items.append(self._association)
         self.initialize()
-        # Plain WRAPPER associations: some requests are answered without gurux (``_fast``).
+        # Plain WRAPPER associations: some requests are answered without gurux (fast_paths).
         self.fast = self.transport is Transport.WRAPPER and self.security is not (
             SecurityMode.HLS_GMAC
         )
+        self.remembers_aarqs = self.fast and self.security is SecurityMode.NONE
         self._pristine = False  # as bound, no request handled since
         self.gurux_handled = 0  # requests that went through gurux (the rest: fast paths)
         self._fresh = self._scalar_settings()
@@ -190,7 +181,7 @@ class MeterServer(FixedSecureServer):
             reply = self._fast(frame, pristine)
             if reply is not None:
                 return reply
-        learn = pristine and self.fast and self._learns_aarq(frame)
+        learn = pristine and self._learns_aarq(frame)
         before = self._scalar_settings() if learn else None
         state = meter.state
         cipher = self.settings.cipher
@@ -210,79 +201,6 @@ class MeterServer(FixedSecureServer):
             self._remember_aarq(frame, before, reply)
         return reply
 
-    # -- plain WRAPPER requests without gurux ------------------------------------------------
-    #
-    # Same reply bytes and same settings afterwards as gurux's path (tested side by side in
-    # tests/simulator/test_fast_paths.py), ~3x less CPU: a GET-normal without selective
-    # access, a release request, and (security none) an AARQ seen before.
-
-    def _fast(self, frame: bytes, pristine: bool) -> bytes | None:
-        command = frame[8]
-        if self.settings.connected & ConnectionState.DLMS:
-            if command == Command.GET_REQUEST:
-                return self._fast_get(frame)
-            if command == Command.RELEASE_REQUEST:
-                return self._fast_release(frame)
-            return None
-        if pristine and command == Command.AARQ and self.security is SecurityMode.NONE:
-            return self._known_aarq(frame)
-        return None
-
-    def _addressed_to_us(self, frame: bytes) -> bool:
-        settings = self.settings
-        return frame[2:6] == (
-            settings.clientAddress.to_bytes(2, "big") + settings.serverAddress.to_bytes(2, "big")
-        )
-
-    def _wrapper(self, apdu: bytes) -> bytes:
-        settings = self.settings
-        return (
-            b"\x00\x01"
-            + settings.serverAddress.to_bytes(2, "big")
-            + settings.clientAddress.to_bytes(2, "big")
-            + len(apdu).to_bytes(2, "big")
-            + apdu
-        )
-
-    def _fast_get(self, frame: bytes) -> bytes | None:
-        """get-request-normal (C0 01 invoke class LN attribute 00)."""
-        if len(frame) != _GET_NORMAL_FRAME or frame[9] != 1 or frame[20] != 0:
-            return None
-        if not self._addressed_to_us(frame):
-            return None
-        settings = self.settings
-        invoke = frame[10]
-        settings.updateInvokeId(invoke)
-        self._long_get = None
-        self.replyData.clear()
-        status, encoded = self._read(
-            int.from_bytes(frame[11:13], "big"), frame[13:19], frame[19], 0, None
-        )
-        settings.resetBlockIndex()
-        if status == ErrorCode.OK and len(encoded) + 16 > settings.maxPduSize:
-            self._send_get_response(invoke, 1, status, encoded)  # blocks: gurux frames them
-            return bytes(GXDLMS.getWrapperFrame(settings, Command.GET_REQUEST, self.replyData))
-        settings.command = Command.GET_RESPONSE  # as gurux's GXDLMSLNParameters leaves it
-        if invoke == 0:
-            invoke = GXDLMS.getInvokeIDPriority(settings)
-        if status == ErrorCode.OK:
-            return self._wrapper(bytes((Command.GET_RESPONSE, 1, invoke, 0)) + encoded)
-        return self._wrapper(bytes((Command.GET_RESPONSE, 1, invoke, 1, status)))
-
-    def _fast_release(self, frame: bytes) -> bytes | None:
-        if not self._addressed_to_us(frame):
-            return None
-        self.replyData.clear()
-        self._long_get = None
-        reply = self._wrapper(RLRE_NORMAL)
-        self.settings.connected &= ~ConnectionState.DLMS
-        self.onDisconnected(None)
-        self.reset()
-        return reply
-
-    def _learns_aarq(self, frame: bytes) -> bool:
-        return self.security is SecurityMode.NONE and frame[8] == Command.AARQ
-
     def _settings_objects(self) -> tuple[Any, ...]:
         """The gurux objects whose settings a session changes (besides buffers)."""
         settings, association = self.settings, self._association
@@ -301,40 +219,6 @@ class MeterServer(FixedSecureServer):
     def _update_settings(self, values: tuple[dict[str, Any], ...]) -> None:
         for target, changed in zip(self._settings_objects(), values, strict=True):
             target.__dict__.update(changed)
-
-    def _remember_aarq(
-        self, frame: bytes, before: tuple[dict[str, Any], ...], reply: bytes
-    ) -> None:
-        """Keep what an accepted AARQ did to a freshly bound server (security none: it
-        depends on the AARQ's bytes alone), to do it again without gurux."""
-        if not self.settings.connected & ConnectionState.DLMS:
-            return
-        after = self._scalar_settings()
-        changes = tuple(
-            {k: v for k, v in now.items() if k not in was or was[k] != v}
-            for was, now in zip(before, after, strict=True)
-        )
-        if any(set(was) - set(now) for was, now in zip(before, after, strict=True)):
-            return
-        if len(_KNOWN_AARQS) >= _KNOWN_AARQS_MAX:
-            _KNOWN_AARQS.clear()
-        _KNOWN_AARQS[self._aarq_key(frame)] = (reply, changes)
-
-    def _aarq_key(self, frame: bytes) -> tuple[Any, ...]:
-        """Meters differ only by their address (in the frame's header, not in the AARQ)."""
-        return (self.transport, self.security, self.max_pdu_size, frame[:4] + frame[6:])
-
-    def _known_aarq(self, frame: bytes) -> bytes | None:
-        if wrapper_destination(frame) != self._expected_server:
-            return None  # not for this meter: gurux ignores it
-        known = _KNOWN_AARQS.get(self._aarq_key(frame))
-        if known is None:
-            return None
-        reply, changes = known
-        self._update_settings(changes)
-        self.settings.serverAddress = self._expected_server
-        self.onConnected(None)
-        return reply[:2] + frame[4:6] + reply[4:]  # from this meter's address
 
     # -- the meter's credentials and security, also after gurux resets ---------------------
 

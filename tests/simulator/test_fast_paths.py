@@ -19,8 +19,7 @@ from gurux_dlms.enums import Authentication
 from gurux_dlms.objects import GXDLMSProfileGeneric, GXDLMSRegister
 
 from cas.registry import Transport
-from cas.simulator import plan
-from cas.simulator import server as server_module
+from cas.simulator import fast_paths, plan
 from cas.simulator.fleet import FleetContext, SimulatedMeter, _apply_client_fixes
 from cas.simulator.gurux_server_fixes import FixedSecureServer
 from cas.simulator.server import MeterServer, SecurityMode, ServerPool
@@ -42,7 +41,7 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
     _apply_client_fixes()
     monkeypatch.setattr(MeterState, "now", lambda self: FIXED_NOW + self.clock_offset)
     monkeypatch.setattr(FixedSecureServer, "generate_challenge", lambda self: b"S" * 16)
-    monkeypatch.setattr(server_module, "_KNOWN_AARQS", {})
+    monkeypatch.setattr(fast_paths, "_KNOWN_AARQS", {})
 
 
 def meter(transport: str, security: str, index: int = 0, shared: bool = False) -> SimulatedMeter:
