@@ -18,12 +18,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=int,
         required=True,
         metavar="P",
-        help="port of the first meter (meter i listens on P+i; 0: ephemeral ports)",
+        help="port of the first meter (meter i listens on P+i; 0: ephemeral ports); "
+        "with --shared-port, the one port of all",
     )
     parser.add_argument("--transport", choices=("wrapper", "hdlc"), default="wrapper")
     parser.add_argument("--security", choices=("none", "low", "hls-gmac"), default="none")
     parser.add_argument(
-        "--registry", required=True, metavar="FILE", help="registry YAML file to write"
+        "--registry",
+        required=True,
+        metavar="FILE",
+        help="registry file to write (JSON: a YAML document the registry reads)",
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of titles, keys and failures")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
