@@ -165,8 +165,13 @@ def machine_busy() -> tuple[float, float]:
 class Node:
     """One ``cas serve`` child process."""
 
+    path: str | None = None  # --gateway-path: where the nodes import cas from
+
     def __init__(self, registry: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
+        env = dict(env or {})
+        if self.path:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [self.path, os.getenv("PYTHONPATH")]))
         command = [sys.executable, "-m", "cas", "serve", "--registry", str(registry)]
         command += ["--port", str(self.port), "--log-level", "warning", *args]
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 (kept open while the node runs)
@@ -599,9 +604,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--dispatch-only", action="store_true")
     parser.add_argument("--logs", action="store_true", help="print the nodes' logs")
+    parser.add_argument(
+        "--gateway-path",
+        default=None,
+        help="run the gateway nodes from this source tree (e.g. an older revision unpacked"
+        " with git archive), the meters and this script from the installed one",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)  # not the shared Redis's persistence warning
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the children, delete keys
+    Node.path = args.gateway_path
     if args.dispatch_only:
         print(f"The dispatcher alone ({args.resources} resources due at once, no worker):")
         for backend in ("sqlite", "redis"):
