@@ -18,7 +18,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=int,
         required=True,
         metavar="P",
-        help="port of the first meter (meter i listens on P+i; 0: ephemeral ports); "
+        help="port of the first meter (meter i listens on P+i; 0: free ports); "
         "with --shared-port, the one port of all",
     )
     parser.add_argument("--transport", choices=("wrapper", "hdlc"), default="wrapper")

@@ -3,9 +3,9 @@
 By default every meter listens on a TCP port of its own (10,000 meters: 10,000 listening
 sockets, no task nor thread per meter): the registry entries are exactly like real meters'
 (server address 1, an endpoint each), a connection counts from the moment it is accepted,
-and connections spread over distinct destinations. The ports come from the ephemeral range,
-which every process of the machine shares (28,232 ports here, also used by outgoing
-connections and their TIME_WAIT): two fleets of 10,000 fit at once, not three.
+and connections spread over distinct destinations. Free ports are picked first in
+10000-32767, then in the ephemeral range (``sockets.listening_socket``): ports every process
+of the machine shares, about four fleets of 10,000 at once.
 
 ``shared_port=True`` puts every meter behind one port, each at its own address (the
 wrapper server address, or the HDLC physical address: ``plan.shared_port_address``): one
@@ -61,8 +61,8 @@ def _apply_client_fixes() -> None:
 class MeterFleet:
     """N simulated meters on ``host``, one TCP port each.
 
-    ``base_port=0`` gives every meter an ephemeral port; otherwise meter i listens on
-    ``base_port + i``. Use as ``async with MeterFleet(...) as fleet`` or start()/stop().
+    ``base_port=0`` gives every meter a free port (``sockets.listening_socket``);
+    otherwise meter i listens on ``base_port + i``. Use as ``async with MeterFleet(...) as fleet`` or start()/stop().
 
     Scale options (see ``cas.simulator.plan`` for the exact rules):
 

@@ -20,7 +20,7 @@ from cas.simulator import plan, registry_file
 class FleetProcess:
     """``with FleetProcess(meters=200, security="hls-gmac") as meters:`` -> registry entries.
 
-    The child listens on ephemeral ports unless ``port`` is given, writes its registry to a
+    The child listens on free ports unless ``port`` is given, writes its registry to a
     temporary file (or ``registry``) and is stopped with SIGTERM. Faults cannot be set in a
     child process: use ``MeterFleet`` in-process for fault tests. The scale options are
     those of ``MeterFleet`` (``latency``, ``latency_jitter``, ``failure_rate``,

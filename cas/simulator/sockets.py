@@ -9,12 +9,16 @@ import logging
 import random
 import resource
 import socket
+import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 BACKLOG = 100
-BIND_ATTEMPTS = 200  # random ephemeral ports tried before leaving the search to the kernel
+LISTEN_PORTS = (10_000, 32_767)  # tried first for port 0 (the part below the ephemeral range)
+BIND_ATTEMPTS = 200  # random ports tried in a range before the next one
+FULL_FOR = 5.0  # seconds a range where BIND_ATTEMPTS ports were taken is skipped
+_full_until: dict[tuple[int, int], float] = {}
 _PORT_RANGE = "/proc/sys/net/ipv4/ip_local_port_range"
 _RESERVED_PORTS = "/proc/sys/net/ipv4/ip_local_reserved_ports"
 _random = random.SystemRandom()
@@ -36,38 +40,47 @@ def listen_address(host: str) -> tuple[socket.AddressFamily, tuple]:
 def listening_socket(
     family: socket.AddressFamily, address: tuple, port: int, backlog: int = BACKLOG
 ) -> socket.socket:
-    """A non-blocking listening socket on ``port``; 0: a free port of the ephemeral range.
+    """A non-blocking listening socket on ``port``; 0: a free port the simulator picks.
 
-    For port 0 the free port is found here, by trying random ports of the ephemeral range
-    until one is free, not by the kernel: Linux's own search for a free port slows down
-    badly once about half the range is taken (by this process or any other: 10,000
-    listeners while another process held 10,000 took 47 s, and 4.2 s alone when
-    SO_REUSEADDR was set), while a bind to a given port is one quick check. The port
-    is an ephemeral one all the same (one the kernel might have given). The range is
-    shared by every process of the machine (here 32768-60999: 28,232 ports, also used by
-    outgoing connections): two fleets of 10,000 meters fit at once, not three.
+    For port 0 the free port is found here, by trying random ports until one is free, not
+    by the kernel: Linux's own search slows down badly once about half the ephemeral range
+    is taken (by this process or any other: 10,000 listeners while another process held
+    10,000 took 47 s, and 4.2 s alone when SO_REUSEADDR was set), while a bind to a given
+    port is one quick check.
+
+    Ports are tried first in ``LISTEN_PORTS`` (10000-32767, below the ephemeral range when
+    it starts at 32768), then in the ephemeral range: the ephemeral range is shared with
+    every outgoing connection of the machine, whose TIME_WAIT ports cannot be listened on
+    for a minute (after a 10,000-meter group read, 10,000 of its 28,232 ports here), so
+    listening below it lets several large fleets and group reads run side by side. A port
+    in use (a service's, another test's) is skipped like any taken port.
     """
     if port:
         return _listen(family, address, port, backlog)
-    low, high, reserved = _ephemeral_ports()
-    for _ in range(BIND_ATTEMPTS):
-        candidate = _random.randint(low, high)
-        if candidate in reserved:
+    for low, high in _port_ranges():
+        if _full_until.get((low, high), 0.0) > time.monotonic():
             continue
-        try:
-            return _listen(family, address, candidate, backlog)
-        except OSError as error:
-            if error.errno != errno.EADDRINUSE:
-                raise
+        reserved = _reserved_ports()
+        for _ in range(BIND_ATTEMPTS):
+            candidate = _random.randint(low, high)
+            if candidate in reserved:
+                continue
+            try:
+                return _listen(family, address, candidate, backlog)
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE:
+                    raise
+        _full_until[(low, high)] = time.monotonic() + FULL_FOR  # skip it for a while
     try:
         return _listen(family, address, 0, backlog)  # nearly full: the kernel's search
     except OSError as error:
         if error.errno != errno.EADDRINUSE:
             raise
+        ranges = ", ".join(f"{low}-{high}" for low, high in _port_ranges())
         raise OSError(
             errno.EADDRINUSE,
-            f"no free port left in the ephemeral range {low}-{high} "
-            f"({high - low + 1} ports for every process of the machine; a meter takes one)",
+            f"no free port left in {ranges} (shared by every process of the machine; "
+            "a meter with a port of its own takes one: shared_port=True takes one in all)",
         ) from None
 
 
@@ -93,19 +106,33 @@ def _listen(family: socket.AddressFamily, address: tuple, port: int, backlog: in
 
 
 @functools.cache
-def _ephemeral_ports() -> tuple[int, int, frozenset[int]]:
-    """The ephemeral port range and the reserved ports (Linux; else the IANA range)."""
+def _port_ranges() -> tuple[tuple[int, int], ...]:
+    """Where free ports are looked for, in order (see ``listening_socket``)."""
+    low, high = _ephemeral_range()
+    first, last = LISTEN_PORTS
+    below = (first, min(last, low - 1))
+    if below[1] - below[0] + 1 >= 1024:
+        return (below, (low, high))
+    return ((low, high),)
+
+
+def _ephemeral_range() -> tuple[int, int]:
     try:
         low, high = map(int, Path(_PORT_RANGE).read_text().split())
     except (OSError, ValueError):
-        low, high = 49152, 65535
+        low, high = 49152, 65535  # the IANA dynamic range
+    return low, high
+
+
+@functools.cache
+def _reserved_ports() -> frozenset[int]:
     reserved: set[int] = set()
     with contextlib.suppress(OSError, ValueError):
         for part in Path(_RESERVED_PORTS).read_text().strip().split(","):
             if part:
                 first, _, last = part.partition("-")
                 reserved.update(range(int(first), int(last or first) + 1))
-    return low, high, frozenset(reserved)
+    return frozenset(reserved)
 
 
 def ensure_open_files(needed: int) -> tuple[int, int]:

@@ -349,19 +349,22 @@ def test_cas_simulate_refuses_bad_scale_options(options: list[str], message: str
     assert result.returncode == 2 and message in result.stderr and result.stdout == ""
 
 
-def test_free_ephemeral_ports_are_found_without_the_kernels_search(monkeypatch) -> None:
+def test_free_ports_are_found_without_the_kernels_search(monkeypatch) -> None:
     family, address = sockets.listen_address("127.0.0.1")
-    low, high, _reserved = sockets._ephemeral_ports()
+    ranges = sockets._port_ranges()
+    assert ranges[0] == (10_000, 32_767) and len(ranges) == 2  # below the ephemeral range
+    monkeypatch.setattr(sockets, "_full_until", {})
     taken = sockets.listening_socket(family, address, 0)
     try:
         busy = taken.getsockname()[1]
-        assert low <= busy <= high
-        picks = iter([busy, busy])  # in use twice, then the kernel's own search
+        assert any(low <= busy <= high for low, high in ranges)
         monkeypatch.setattr(sockets, "BIND_ATTEMPTS", 2)
-        monkeypatch.setattr(sockets._random, "randint", lambda a, b: next(picks))
-        fallback = sockets.listening_socket(family, address, 0)
-        assert fallback.getsockname()[1] not in (0, busy)
+        monkeypatch.setattr(sockets._random, "randint", lambda a, b: busy)  # always taken
+        fallback = sockets.listening_socket(family, address, 0)  # then the kernel's search
+        low, high = ranges[-1]
+        assert low <= fallback.getsockname()[1] <= high
         fallback.close()
+        assert set(sockets._full_until) == set(ranges)  # both skipped for a while now
         with pytest.raises(OSError):  # a given port in use is an error, not a retry
             sockets.listening_socket(family, address, busy)
     finally:
