@@ -62,7 +62,8 @@ class MeterFleet:
     """N simulated meters on ``host``, one TCP port each.
 
     ``base_port=0`` gives every meter a free port (``sockets.listening_socket``);
-    otherwise meter i listens on ``base_port + i``. Use as ``async with MeterFleet(...) as fleet`` or start()/stop().
+    otherwise meter i listens on ``base_port + i``. Use as
+    ``async with MeterFleet(...) as fleet`` or start()/stop().
 
     Scale options (see ``cas.simulator.plan`` for the exact rules):
 
