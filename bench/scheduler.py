@@ -181,6 +181,7 @@ class Node:
             stderr=self.log,
             text=True,
             env={**os.environ, **(env or {})},
+            cwd=self.path,  # python -m looks in the working directory first
         )
         assert self.process.stdout is not None
         self.banner = self.process.stdout.readline()
@@ -303,19 +304,34 @@ def run_case(case: str, mode: str, meters, registry: Path, simulator_pid: int, a
     workers = CASES[case]
     prefix = f"cas-bench:{uuid.uuid4().hex[:8]}:"
     folder = tempfile.TemporaryDirectory(prefix="cas-bench-")
-    tuning = ["--worker-concurrency", str(args.concurrency)]
-    if workers == 0:
-        db = str(Path(folder.name) / "cas.db")
-        api = Node(registry, "--db", db, *tuning)
-        nodes = [api]
-    else:
-        env = {"CAS_REDIS_PREFIX": prefix}
-        api = Node(registry, "--redis", args.url, "--role", "api", env=env)
-        nodes = [api] + [
-            Node(registry, "--redis", args.url, "--role", "worker", *tuning, env=env)
-            for _ in range(workers)
-        ]
     try:
+        figures, ids, window = measure(
+            case, mode, meters, registry, simulator_pid, args, prefix, folder.name
+        )
+        location = args.url if workers else str(Path(folder.name) / "cas.db")
+        asyncio.run(collect(figures, location, prefix, ids, *window, args))
+    finally:
+        if workers:
+            asyncio.run(delete_prefix(args.url, prefix))
+        folder.cleanup()
+    return figures
+
+
+def measure(case, mode, meters, registry, simulator_pid, args, prefix, folder):
+    """Start the nodes, create the resources, measure the window, stop the nodes."""
+    workers = CASES[case]
+    tuning = ["--worker-concurrency", str(args.concurrency)]
+    nodes: list[Node] = []
+    try:
+        if workers == 0:
+            nodes.append(Node(registry, "--db", str(Path(folder) / "cas.db"), *tuning))
+        else:
+            env = {"CAS_REDIS_PREFIX": prefix}
+            nodes.append(Node(registry, "--redis", args.url, "--role", "api", env=env))
+            for _ in range(workers):
+                worker = ["--redis", args.url, "--role", "worker", *tuning]
+                nodes.append(Node(registry, *worker, env=env))
+        api = nodes[0]
         api.wait_http()
         count = args.resources
         lead = 15 + count / 400  # creating them over SOAP takes about that long
@@ -356,14 +372,7 @@ def run_case(case: str, mode: str, meters, registry: Path, simulator_pid: int, a
         for node in nodes:
             if node.process.returncode not in (0, -signal.SIGTERM) or args.logs:
                 print(f"   {case}: node exit {node.process.returncode}, log: {node.errors()}")
-    location = args.url if workers else str(Path(folder.name) / "cas.db")
-    try:
-        asyncio.run(collect(figures, location, prefix, ids, window_start, window_end, args))
-    finally:
-        if workers:
-            asyncio.run(delete_prefix(args.url, prefix))
-        folder.cleanup()
-    return figures
+    return figures, ids, (window_start, window_end)
 
 
 async def collect(
