@@ -158,8 +158,11 @@ class Admission:
             if waiter.segment in blocked_segments:
                 continue  # a higher-priority waiter of this segment is ahead
             if self.open_total >= self.max_total:
+                # everyone waits for a connection to close; each waiter gets a closing
+                # started (or promised) for it, as in a full segment: one at a time would
+                # admit one new connection per release round trip
                 self._make_room(None, self.closing_total, covered)
-                break  # everyone waits for a connection to close
+                continue
             delay = state.wait_for_token(now)
             if delay > 0:
                 blocked_segments.add(waiter.segment)

@@ -113,6 +113,30 @@ async def test_the_overall_cap_holds_everyone():
     assert await granted(waiting)
 
 
+async def test_at_the_overall_cap_each_waiter_gets_a_closing_started():
+    admission = Admission(3)
+    evicted = []
+
+    def evict(segment):
+        evicted.append(segment)
+        return ["a", "b", "c"][len(evicted) - 1] if len(evicted) <= 3 else None
+
+    admission.evict = evict
+    for segment in ("a", "b", "c"):
+        await admission.acquire(segment)
+    waiters = [asyncio.create_task(admission.acquire("d")) for _ in range(3)]
+    await asyncio.sleep(0.02)
+    # three closings under way at once (one per waiter), not one release round trip each
+    assert evicted == [None, None, None]
+    assert not any(waiter.done() for waiter in waiters)
+    assert admission.open_total == 3  # the closing ones still count
+    for segment in ("a", "b", "c"):
+        admission.evicted(segment)
+    await asyncio.wait_for(asyncio.gather(*waiters), 1)
+    assert admission.open_total == 3 and admission.open_in("d") == 3
+    assert evicted == [None, None, None]
+
+
 async def test_a_cancelled_waiter_leaves_no_trace():
     admission = Admission(1)
     await admission.acquire("a")
