@@ -85,10 +85,12 @@ class DeviceRunner:
         only: Collection[int] | None = None,
         into: DeviceRun | None = None,
         priority: int = 4,
+        keep_session: bool = True,
     ) -> DeviceRun:
         """Run ``accesses`` (those at the indexes in ``only``, or all) on one association, in
         order. Results land in ``into`` (or a new DeviceRun) as each access completes, so a
-        caller that cancels the run keeps what was done."""
+        caller that cancels the run keeps what was done. ``keep_session=False``: no follow-up
+        work for this meter is expected (the pool releases the association after use)."""
         run = into if into is not None else DeviceRun.empty(len(accesses))
         wanted = [i for i in range(len(accesses)) if only is None or i in only]
         started = self.clock()
@@ -100,7 +102,7 @@ class DeviceRunner:
                 run.results[i] = [error_result(device_id, ErrorCode.INVALID_METER, reason, started)]
             return run
         try:
-            async with self.pool.session(meter, priority) as session:
+            async with self.pool.session(meter, priority, keep=keep_session) as session:
                 for i in wanted:
                     if not session.usable:
                         break

@@ -32,6 +32,7 @@ class DeviceWork:
     interrupted: bool = False  # a previous attempt died midway (recovered task)
     repeat_writes: bool = False
     priority: int = 4  # a higher value gets a connection first under contention
+    keep_session: bool = True  # False: one-shot work, the association is released after use
 
 
 async def execute_device(runner: DeviceRunner, store: Store | None, work: DeviceWork) -> DeviceRun:
@@ -61,7 +62,12 @@ async def execute_device(runner: DeviceRunner, store: Store | None, work: Device
     try:
         async with asyncio.timeout(timeout):
             await runner.run(
-                work.device_id, work.accesses, only=todo, into=run, priority=work.priority
+                work.device_id,
+                work.accesses,
+                only=todo,
+                into=run,
+                priority=work.priority,
+                keep_session=work.keep_session,
             )
     except TimeoutError:
         _fill(run, work, ErrorCode.REQUEST_TIMED_OUT, "not completed before the iteration ended")

@@ -158,6 +158,9 @@ class TaskWorker:
             interrupted=task.recovered,
             repeat_writes=resource.repeat_writes,
             priority=task.priority,
+            # a one-shot group access touches each member once: its associations are
+            # released after use instead of piling up idle (and being evicted one by one)
+            keep_session=bool(resource.repeating_interval) or not resource.groups,
         )
         async with self._lease_kept(task):
             run = await execute_device(self.runner, self.store, work)

@@ -164,6 +164,11 @@ class MeterCounters:
         return self._limit - self._next
 
     @property
+    def untouched(self) -> bool:
+        """Nothing reserved, loaded or seen yet (a plain meter's counters stay so)."""
+        return self._limit == 0 and not self._received_loaded and not self._dirty
+
+    @property
     def next_counter(self) -> int:
         return self._next
 

@@ -6,6 +6,11 @@ inactivity timeout). Associations left idle are released (RLRQ, disconnect) in t
 background before the meter would drop them; a session that failed is discarded, never
 reused. A global cap bounds the open sessions: at the cap, the least recently used idle
 association is released to make room, or the caller waits.
+
+A caller with no follow-up work for the meter (``keep=False``: one-shot work such as an
+on-demand group read, which touches thousands of meters once) has the association released
+right after its use, in the background, unless another caller waits for the same meter:
+idle associations do not pile up to the cap, and nobody waits for one to be evicted.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -42,6 +48,8 @@ class _Slot:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     session: Session | None = None
     idle_timer: asyncio.TimerHandle | None = None
+    users: int = 0  # callers inside session() for this meter (using it or waiting)
+    closing: asyncio.Task | None = None  # its last association's release, under way
 
 
 @dataclass
@@ -49,6 +57,7 @@ class PoolStats:
     opened: int = 0  # associations established
     reused: int = 0  # times an open association served a caller
     released_idle: int = 0  # associations released by the idle timer (or to make room)
+    released_after_use: int = 0  # associations of one-shot work released once used
     discarded: int = 0  # failed sessions dropped
 
 
@@ -90,6 +99,8 @@ class SessionPool:
         self._renewals: dict[str, asyncio.Task] = {}
         self.stats = PoolStats()
         self._slots: dict[str, _Slot] = {}
+        # idle associations (open, nobody using them) by segment, least recently used first
+        self._idle: dict[str, OrderedDict[str, _Slot]] = {}
         self.admission = admission or Admission(max_sessions)
         self.admission.evict = self._evict_idle
         self._background: set[asyncio.Task] = set()
@@ -110,24 +121,36 @@ class SessionPool:
         return max(limit, 0.0)
 
     @contextlib.asynccontextmanager
-    async def session(self, meter: Meter, priority: int = 4) -> AsyncIterator[Session]:
+    async def session(
+        self, meter: Meter, priority: int = 4, *, keep: bool = True
+    ) -> AsyncIterator[Session]:
         """Exclusive use of the meter's association; a new one waits for admission (network
-        segment limits), higher ``priority`` first."""
+        segment limits), higher ``priority`` first. ``keep=False``: the caller has no
+        follow-up work for this meter; the association is released (in the background)
+        after this use unless another caller is waiting for the meter."""
         if self._closed:
             raise RuntimeError("the session pool is closed")
         slot = self._slot(meter)
+        slot.users += 1
         try:
             async with slot.lock:
                 self._cancel_idle_timer(slot)
+                self._not_idle(slot)
                 session = await self._usable_session(slot, meter, priority)
                 try:
                     yield session
                 finally:
-                    if session.usable and not self._closed:
-                        self._arm_idle_timer(slot, meter)
-                    else:
+                    if not session.usable or self._closed:
                         await self._discard(slot, "failed" if not self._closed else "pool closing")
+                    elif keep or slot.users > 1:
+                        self._arm_idle_timer(slot, meter)
+                        self._now_idle(slot)
+                    else:
+                        self.stats.released_after_use += 1
+                        self._close_in_background(slot, "used once", evicted=False)
         finally:
+            slot.users -= 1
+            self._forget(slot, meter.system_title)
             self.admission.poke()  # the association is idle now: a waiter may close it
 
     async def request(self, meter: Meter, apdu: bytes) -> bytes:
@@ -144,6 +167,8 @@ class SessionPool:
             *(self._close_slot(slot) for slot in list(self._slots.values())),
             return_exceptions=True,
         )
+        if self._background:  # releases under way finish (each bounded by its timeout)
+            await asyncio.wait(list(self._background), timeout=self.settings.release_timeout)
         for task in list(self._background):
             task.cancel()
         if self._background:
@@ -158,6 +183,34 @@ class SessionPool:
             slot = self._slots[meter.system_title] = _Slot(counters)
         return slot
 
+    def _forget(self, slot: _Slot, system_title: str) -> None:
+        """Drop a slot nobody uses that holds nothing: no association, and counters never
+        touched (plain meters). Memory then does not grow with the meters ever reached;
+        a slot whose counters hold a reserved block or a received counter stays."""
+        if (
+            slot.users == 0
+            and slot.session is None
+            and slot.closing is None
+            and slot.idle_timer is None
+            and slot.counters.untouched
+            and self._slots.get(system_title) is slot
+        ):
+            del self._slots[system_title]
+
+    def _now_idle(self, slot: _Slot) -> None:
+        session = slot.session
+        if session is not None:
+            idle = self._idle.setdefault(session.meter.network_segment, OrderedDict())
+            idle[session.meter.system_title] = slot
+            idle.move_to_end(session.meter.system_title)
+
+    def _not_idle(self, slot: _Slot) -> None:
+        session = slot.session
+        if session is not None:
+            idle = self._idle.get(session.meter.network_segment)
+            if idle is not None:
+                idle.pop(session.meter.system_title, None)
+
     async def _usable_session(self, slot: _Slot, meter: Meter, priority: int) -> Session:
         session = slot.session
         if session is not None:
@@ -168,6 +221,9 @@ class SessionPool:
                 logger.debug("%s: reusing association (idle %.1f s)", session.where, idle)
                 return session
             await self._release(slot, "expired or changed")
+        if slot.closing is not None:  # one association per meter: the last one's release ends
+            with contextlib.suppress(Exception):
+                await asyncio.shield(slot.closing)
         await self._lock(meter)
         try:
             await self.admission.acquire(meter.network_segment, priority)
@@ -189,6 +245,7 @@ class SessionPool:
 
     async def _release(self, slot: _Slot, why: str) -> None:
         """Close the slot's session properly (RLRQ); the caller holds the slot's lock."""
+        self._not_idle(slot)
         session, slot.session = slot.session, None
         if session is None:
             return
@@ -200,6 +257,7 @@ class SessionPool:
             await self._unlock(session.meter.system_title)
 
     async def _discard(self, slot: _Slot, why: str) -> None:
+        self._not_idle(slot)
         session, slot.session = slot.session, None
         if session is None:
             return
@@ -227,30 +285,46 @@ class SessionPool:
     def _evict_idle(self, segment: str | None) -> str | None:
         """Admission needs room: detach the least recently used idle association (of that
         segment, or any) and close it in the background; returns its segment."""
-        candidates = [
-            slot
-            for slot in self._slots.values()
-            if slot.session is not None
-            and not slot.lock.locked()
-            and (segment is None or slot.session.meter.network_segment == segment)
-        ]
-        if not candidates:
+        queues = list(self._idle.values()) if segment is None else [self._idle.get(segment, {})]
+        victim: _Slot | None = None
+        for idle in queues:
+            for slot in idle.values():
+                if slot.session is None or slot.lock.locked():
+                    continue  # not idle any more (its next user is on its way)
+                if victim is None or slot.session.last_used < victim.session.last_used:
+                    victim = slot
+                break  # the least recently used of this segment
+        if victim is None:
             return None
-        victim = min(candidates, key=lambda slot: slot.session.last_used)
         self._cancel_idle_timer(victim)
-        session, victim.session = victim.session, None
         self.stats.released_idle += 1
-        self._spawn(self._close_detached(session, "making room"))
+        return self._close_in_background(victim, "making room", evicted=True)
+
+    def _close_in_background(self, slot: _Slot, why: str, *, evicted: bool) -> str:
+        """Detach the slot's (idle) session and release it in the background; the next user
+        of the meter waits for that release (one association per meter at a time). It counts
+        in admission until closed (``evicted``: its closing was promised to a waiter).
+        Returns the session's network segment."""
+        self._not_idle(slot)
+        session, slot.session = slot.session, None
+        assert session is not None
+        slot.closing = self._spawn(self._close_detached(slot, session, why, evicted))
         return session.meter.network_segment
 
-    async def _close_detached(self, session: Session, why: str) -> None:
+    async def _close_detached(self, slot: _Slot, session: Session, why: str, evicted: bool) -> None:
         logger.debug("%s: releasing association (%s)", session.where, why)
         try:
             with contextlib.suppress(DlmsError, OSError):
                 await session.close()
         finally:
-            self.admission.evicted(session.meter.network_segment)
+            if evicted:
+                self.admission.evicted(session.meter.network_segment)
+            else:
+                self.admission.release(session.meter.network_segment)
             await self._unlock(session.meter.system_title)
+            if slot.closing is asyncio.current_task():
+                slot.closing = None
+            self._forget(slot, session.meter.system_title)
 
     # --- exclusivity across nodes -------------------------------------------------------------
 
@@ -322,8 +396,10 @@ class SessionPool:
             slot.idle_timer = None
             self.stats.released_idle += 1
             await self._release(slot, f"idle {idle:.1f} s")
+        self._forget(slot, meter.system_title)
 
-    def _spawn(self, coroutine) -> None:
+    def _spawn(self, coroutine) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task

@@ -215,3 +215,72 @@ async def test_unusable_registry_entries_are_refused_without_leaking_capacity():
             assert apdus.data_of(await pool.request(meter, apdus.get(apdus.SERIAL)))
         finally:
             await pool.close()
+
+
+async def test_one_shot_work_releases_the_association_after_use():
+    async with fleet_of(count=3) as fleet:
+        pool = SessionPool()
+        try:
+            for meter in fleet.meters:
+                async with pool.session(meter, keep=False) as session:
+                    assert apdus.data_of(await session.request(apdus.get(apdus.SERIAL)))
+            await wait_for(lambda: pool.open_sessions == 0)  # RLRQ sent, admission freed
+            await wait_for(lambda: all(sim.stats.open_connections == 0 for sim in fleet))
+            assert pool.stats.released_after_use == 3 and pool.stats.released_idle == 0
+            assert [sim.stats.associations for sim in fleet] == [1, 1, 1]
+            assert not pool._slots  # nothing kept per plain meter once released
+        finally:
+            await pool.close()
+
+
+async def test_one_shot_work_keeps_the_association_for_a_caller_waiting_for_it():
+    async with fleet_of() as fleet:
+        sim, meter = fleet[0], fleet.meters[0]
+        pool = SessionPool()
+        try:
+            first = pool.session(meter, keep=False)
+            session = await first.__aenter__()
+            second = asyncio.create_task(pool.request(meter, apdus.get(apdus.SERIAL)))
+            await asyncio.sleep(0.05)  # the second caller waits for the meter
+            await session.request(apdus.get(apdus.SERIAL))
+            await first.__aexit__(None, None, None)
+            assert apdus.data_of(await second)
+            assert sim.stats.associations == 1 and pool.stats.released_after_use == 0
+            assert pool.open_sessions == 1  # kept for follow-up work (keep=True)
+        finally:
+            await pool.close()
+
+
+async def test_the_next_association_waits_for_the_released_one_to_close():
+    # one association per meter at a time, also while a release is under way
+    async with fleet_of(latency=0.1) as fleet:
+        sim, meter = fleet[0], fleet.meters[0]
+        pool = SessionPool()
+        try:
+            async with pool.session(meter, keep=False) as session:
+                await session.request(apdus.get(apdus.SERIAL))
+            assert pool.open_sessions == 1  # the RLRQ waits 0.1 s for its RLRE
+            async with pool.session(meter, keep=False) as session:
+                assert sim.stats.open_connections == 1  # the first one closed before
+                await session.request(apdus.get(apdus.SERIAL))
+            assert fleet.stats.peak_open_connections == 1
+            assert sim.stats.associations == 2
+        finally:
+            await pool.close()
+
+
+async def test_eviction_takes_the_least_recently_used_of_the_segment():
+    from cas.dlms.admission import Admission, SegmentLimit
+
+    async with fleet_of(count=6, segments=2) as fleet:  # seg-0: meters 0, 2, 4; seg-1: 1, 3, 5
+        pool = SessionPool(admission=Admission(10, {"seg-0": SegmentLimit(max_open=2)}))
+        meters = fleet.meters
+        try:
+            for index in (1, 0, 2, 0):  # meter 1 (seg-1) is the oldest; in seg-0, meter 2
+                await pool.request(meters[index], apdus.get(apdus.SERIAL))
+            await pool.request(meters[4], apdus.get(apdus.SERIAL))  # seg-0 is full
+            await wait_for(lambda: fleet[2].stats.open_connections == 0)
+            assert pool.stats.released_idle == 1
+            assert [fleet[i].stats.open_connections for i in (0, 1, 4)] == [1, 1, 1]
+        finally:
+            await pool.close()
