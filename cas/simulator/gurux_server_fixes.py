@@ -692,7 +692,7 @@ class FixedSecureServer(GXDLMSSecureServer):
             value = _GXCommon.getData(settings, data, _GXDataInfo())
             status = self._write(ci, ln, index, value)
             self._send_apdu(bytes((Command.SET_RESPONSE, 1, invoke_id, status)))
-        elif request_type == 5:  # with list
+        elif request_type == 4:  # set-request-with-list (5 is with-list-and-first-datablock)
             count = _GXCommon.getObjectCount(data)
             descriptors = [self._descriptor(data) for _ in range(count)]
             values = [
