@@ -5,15 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from lxml import etree
 
 from cas.simulator import MeterFleet, readings
+from cas.simulator.server import SecurityMode
 from tests.support.gateway import running_gateway
 from tests.support.soap import (
+    NS,
     action_xml,
+    attribute_xml,
     date_time_hex,
     device_access,
     envelope,
     get_xml,
+    obis_hex,
     range_selection,
 )
 
@@ -22,6 +27,11 @@ ENERGY = (3, "1.0.1.8.0.255", 2)
 SCALER_UNIT = (3, "1.0.1.8.0.255", 3)
 LOAD_PROFILE = (7, "1.0.99.1.0.255", 2)
 DISCONNECT_STATE = (70, "0.0.96.3.10.255", 2)
+SERIAL_NUMBER = (1, "0.0.96.1.0.255", 2)
+UNDEFINED = (3, "1.0.99.99.0.255", 2)  # no such object on the simulator
+DISCONNECT_CONTROL = "0.0.96.3.10.255"
+# A moment far from now: reads after a clock SET to it show values of that time.
+SET_TO = datetime(2030, 6, 15, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=["wrapper-hls-gmac", "hdlc-low"])
@@ -34,6 +44,82 @@ async def setup(request):
 
 def quarter_floor(moment: datetime) -> datetime:
     return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+
+
+def octet_string(moment: datetime) -> str:
+    return f"<cos:octet-string>{date_time_hex(moment)}</cos:octet-string>"
+
+
+def descriptors(items: list[tuple[int, str, int]]) -> str:
+    return "".join(
+        "<cos:Cosem-Attribute-Descriptor-With-Selection><cos:cosem-attribute-descriptor>"
+        f"{attribute_xml(*item)}</cos:cosem-attribute-descriptor>"
+        "</cos:Cosem-Attribute-Descriptor-With-Selection>"
+        for item in items
+    )
+
+
+def set_xml(class_id: int, obis: str, attribute: int, value: str) -> str:
+    """set-request-normal; ``value`` is one cos Data element."""
+    return (
+        "<cos:set-request><cos:set-request-normal>"
+        "<cos:invoke-id-and-priority>193</cos:invoke-id-and-priority>"
+        f"<cos:cosem-attribute-descriptor>{attribute_xml(class_id, obis, attribute)}"
+        f"</cos:cosem-attribute-descriptor><cos:value>{value}</cos:value>"
+        "</cos:set-request-normal></cos:set-request>"
+    )
+
+
+def get_list_xml(items: list[tuple[int, str, int]]) -> str:
+    return (
+        "<cos:get-request><cos:get-request-with-list>"
+        "<cos:invoke-id-and-priority>193</cos:invoke-id-and-priority>"
+        f"<cos:attribute-descriptor-list>{descriptors(items)}</cos:attribute-descriptor-list>"
+        "</cos:get-request-with-list></cos:get-request>"
+    )
+
+
+def set_list_xml(items: list[tuple[int, str, int]], values: list[str]) -> str:
+    return (
+        "<cos:set-request><cos:set-request-with-list>"
+        "<cos:invoke-id-and-priority>193</cos:invoke-id-and-priority>"
+        f"<cos:attribute-descriptor-list>{descriptors(items)}</cos:attribute-descriptor-list>"
+        f"<cos:value-list>{''.join(values)}</cos:value-list>"
+        "</cos:set-request-with-list></cos:set-request>"
+    )
+
+
+def action_list_xml(methods: list[tuple[int, str, int]], parameters: list[str]) -> str:
+    listed = "".join(
+        f"<cos:Cosem-Method-Descriptor><cos:class-id>{class_id}</cos:class-id>"
+        f"<cos:instance-id>{obis_hex(obis)}</cos:instance-id>"
+        f"<cos:method-id>{method}</cos:method-id></cos:Cosem-Method-Descriptor>"
+        for class_id, obis, method in methods
+    )
+    return (
+        "<cos:action-request><cos:action-request-with-list>"
+        "<cos:invoke-id-and-priority>193</cos:invoke-id-and-priority>"
+        f"<cos:cosem-method-descriptor-list>{listed}</cos:cosem-method-descriptor-list>"
+        f"<cos:method-invocation-parameters>{''.join(parameters)}"
+        "</cos:method-invocation-parameters></cos:action-request-with-list></cos:action-request>"
+    )
+
+
+UPGRADE_XML = (
+    "<dev:CosemUpgrade><dev:upgrade-file>http://127.0.0.1:1/fw-2.bin</dev:upgrade-file>"
+    "<dev:image-identifier>FW-2</dev:image-identifier><dev:image-size>1024</dev:image-size>"
+    f"<dev:cosem-object>{attribute_xml(18, '0.0.44.0.0.255', 2)}</dev:cosem-object>"
+    "</dev:CosemUpgrade>"
+)
+
+
+def clock_value(raw_hex: str) -> datetime:
+    """A UTC date-time read from the simulator's clock (deviation 0)."""
+    raw = bytes.fromhex(raw_hex)
+    assert raw[9:11] == b"\x00\x00", raw_hex  # the simulator's clock runs on UTC
+    return datetime(
+        int.from_bytes(raw[0:2], "big"), raw[2], raw[3], raw[5], raw[6], raw[7], tzinfo=UTC
+    )
 
 
 async def test_clock_and_energy_with_scaler_and_unit(setup):
@@ -53,10 +139,7 @@ async def test_clock_and_energy_with_scaler_and_unit(setup):
     assert len(reply.ids) == 1
     clock, energy, scaler_unit = (reply.results(i)[0] for i in range(3))
     assert clock.device_id == title and clock.kind == "XDLMSResult"
-    raw = bytes.fromhex(clock.value(".//cos:data/cos:octet-string"))
-    meter_time = datetime(
-        int.from_bytes(raw[0:2], "big"), raw[2], raw[3], raw[5], raw[6], raw[7], tzinfo=UTC
-    )
+    meter_time = clock_value(clock.value(".//cos:data/cos:octet-string"))
     assert before - timedelta(seconds=2) <= meter_time <= after + timedelta(seconds=1)
     value = int(energy.value(".//cos:data/cos:double-long-unsigned"))
     expected = {
@@ -133,3 +216,185 @@ async def test_unknown_device_fails_alone_partial(setup):
     assert [r.kind for r in results] == ["XDLMSResult", "errorResult", "XDLMSResult"]
     assert results[1].code == "2.4"
     assert "2.4" in reply.error_codes
+
+
+async def test_set_clock_then_reads_follow_the_new_time(setup):
+    fleet, gateway = setup
+    meter = fleet[0]
+    title = meter.system_title
+    reply = await gateway.post(
+        envelope(
+            "create",
+            "DeviceAccess",
+            device_access(
+                [title], [set_xml(*CLOCK, octet_string(SET_TO)), get_xml(*CLOCK), get_xml(*ENERGY)]
+            ),
+        )
+    )
+    assert reply.result == "OK", reply.error_codes
+    written, clock, energy = (reply.results(i)[0] for i in range(3))
+    assert written.kind == "XDLMSResult"
+    assert written.value("cos:set-response-normal/cos:result") == "success"
+    read = clock_value(clock.value(".//cos:data/cos:octet-string"))
+    assert SET_TO <= read <= SET_TO + timedelta(seconds=5)
+    # The energy register is evaluated at the meter's (new) clock: the 2030 value, exactly.
+    assert int(energy.value(".//cos:double-long-unsigned")) == readings.energy_import_wh(
+        title, SET_TO
+    )
+    offset = SET_TO - datetime.now(UTC)
+    assert abs(meter.clock_offset - offset) < timedelta(seconds=5)
+    # A follow-up request still sees the new clock.
+    again = await gateway.post(
+        envelope("create", "DeviceAccess", device_access([title], [get_xml(*CLOCK)]))
+    )
+    later = clock_value(again.results(0)[0].value(".//cos:data/cos:octet-string"))
+    assert read <= later <= SET_TO + timedelta(seconds=10)
+    assert fleet[1].clock_offset == timedelta(0)  # the other meter was not touched
+
+
+async def test_set_of_a_read_only_attribute_is_denied(setup):
+    fleet, gateway = setup
+    title = fleet.meters[0].system_title
+    value = "<cos:double-long-unsigned>5</cos:double-long-unsigned>"
+    reply = await gateway.post(
+        envelope("create", "DeviceAccess", device_access([title], [set_xml(*ENERGY, value)]))
+    )
+    assert reply.result == "OK", reply.error_codes  # the meter answered: an XDLMSResult
+    (denied,) = reply.results(0)
+    assert denied.value("cos:set-response-normal/cos:result") == "read-write-denied"
+
+
+async def test_get_with_list_answers_each_attribute_in_order(setup):
+    fleet, gateway = setup
+    title = fleet.meters[1].system_title
+    before = datetime.now(UTC)
+    reply = await gateway.post(
+        envelope(
+            "create",
+            "DeviceAccess",
+            device_access([title], [get_list_xml([CLOCK, ENERGY, SERIAL_NUMBER, UNDEFINED])]),
+        )
+    )
+    after = datetime.now(UTC)
+    assert reply.result == "OK", reply.error_codes
+    (result,) = reply.results(0)
+    assert result.device_id == title and result.kind == "XDLMSResult"
+    listed = result.element.xpath("cos:get-response-with-list/cos:result/*", namespaces=NS)
+    assert [etree.QName(item).localname for item in listed] == [
+        "data",
+        "data",
+        "data",
+        "data-access-result",
+    ]
+    clock, energy, serial, undefined = listed
+    meter_time = clock_value(clock.findtext("cos:octet-string", namespaces=NS))
+    assert before - timedelta(seconds=2) <= meter_time <= after + timedelta(seconds=1)
+    expected = {readings.energy_import_wh(title, moment) for moment in (before, after)}
+    assert int(energy.findtext("cos:double-long-unsigned", namespaces=NS)) in expected
+    assert serial.findtext("cos:visible-string", namespaces=NS) == readings.serial_number(title)
+    assert undefined.text == "object-undefined"
+
+
+async def test_set_with_list_answers_each_attribute(setup):
+    fleet, gateway = setup
+    meter = fleet[0]
+    title = meter.system_title
+    denied_value = "<cos:double-long-unsigned>5</cos:double-long-unsigned>"
+    reply = await gateway.post(
+        envelope(
+            "create",
+            "DeviceAccess",
+            device_access(
+                [title],
+                [
+                    set_list_xml([CLOCK, ENERGY], [octet_string(SET_TO), denied_value]),
+                    get_xml(*CLOCK),
+                    get_xml(*ENERGY),
+                ],
+            ),
+        )
+    )
+    assert reply.result == "OK", reply.error_codes
+    written, clock, energy = (reply.results(i)[0] for i in range(3))
+    assert written.kind == "XDLMSResult"
+    outcomes = written.element.xpath(
+        "cos:set-response-with-list/cos:result/cos:data-access-result/text()", namespaces=NS
+    )
+    assert outcomes == ["success", "read-write-denied"]  # the clock is writable, energy is not
+    read = clock_value(clock.value(".//cos:data/cos:octet-string"))
+    assert SET_TO <= read <= SET_TO + timedelta(seconds=5)
+    assert int(energy.value(".//cos:double-long-unsigned")) == readings.energy_import_wh(
+        title, SET_TO
+    )
+
+
+async def test_action_with_list_is_refused_by_the_simulator(setup):
+    """The simulator serves action-request-normal only: it answers a with-list request with
+    an (unciphered) confirmed-service-error. On an unciphered association that is the
+    meter's answer; inside a ciphered one the gateway refuses it as a security failure
+    (5.102, see README "Known limitations") and does not run the next access (5.2)."""
+    fleet, gateway = setup
+    meter = fleet[0]
+    title = meter.system_title
+    zero = "<cos:integer>0</cos:integer>"
+    request = action_list_xml(
+        [(70, DISCONNECT_CONTROL, 1), (70, DISCONNECT_CONTROL, 2)], [zero] * 2
+    )
+    reply = await gateway.post(
+        envelope(
+            "create", "DeviceAccess", device_access([title], [request, get_xml(*DISCONNECT_STATE)])
+        )
+    )
+    refused, state = reply.results(0)[0], reply.results(1)[0]
+    if meter.security is SecurityMode.HLS_GMAC:
+        assert reply.result == "FAILED"
+        assert refused.code == "5.102"
+        assert "unprotected response in a ciphered association: 0E010600" in refused.reason
+        assert state.code == "5.2"
+        assert reply.error_codes == ["5.102", "5.2"]
+    else:
+        assert reply.result == "OK", reply.error_codes
+        assert refused.kind == "XDLMSResult"
+        assert etree.QName(refused.element).localname == "confirmed-service-error"
+        assert refused.value("cos:initiateError/cos:initiate") == "other"
+        assert state.value(".//cos:data/cos:boolean") == "true"
+    assert meter.output_state is True
+    assert not meter.state.runtime_events  # neither method ran (each would log an event)
+    # The meter is served normally afterwards (a new association where the old one broke).
+    after = await gateway.post(
+        envelope("create", "DeviceAccess", device_access([title], [get_xml(*DISCONNECT_STATE)]))
+    )
+    assert after.result == "OK", after.error_codes
+    assert after.results(0)[0].value(".//cos:data/cos:boolean") == "true"
+
+
+async def test_upgrade_is_not_supported_and_the_other_accesses_answer(setup):
+    fleet, gateway = setup
+    titles = [meter.system_title for meter in fleet.meters]
+    before = datetime.now(UTC)
+    reply = await gateway.post(
+        envelope(
+            "create",
+            "DeviceAccess",
+            device_access(titles, [get_xml(*ENERGY), UPGRADE_XML, get_xml(*SERIAL_NUMBER)]),
+        )
+    )
+    after = datetime.now(UTC)
+    assert reply.status == 200
+    assert reply.result == "PARTIAL"
+    assert reply.error_codes == ["5.103", "5.103"]  # one Reply/Error per device
+    reasons = reply.root.xpath(".//mes:Reply/mes:Error/mes:reason/text()", namespaces=NS)
+    assert reasons == [f"{t}: CosemUpgrade (image transfer) is not supported yet" for t in titles]
+    energy, upgrade, serial = (reply.results(i) for i in range(3))
+    assert [r.device_id for r in upgrade] == titles
+    assert [(r.kind, r.code) for r in upgrade] == [("errorResult", "5.103")] * 2
+    assert all(r.reason == "CosemUpgrade (image transfer) is not supported yet" for r in upgrade)
+    for title, read in zip(titles, energy, strict=True):
+        expected = {readings.energy_import_wh(title, moment) for moment in (before, after)}
+        assert read.kind == "XDLMSResult" and read.device_id == title
+        assert int(read.value(".//cos:double-long-unsigned")) in expected
+    # The access after the upgrade still ran, on the same association.
+    assert [fleet[i].stats.associations for i in range(len(titles))] == [1, 1]
+    assert [(r.device_id, r.value(".//cos:visible-string")) for r in serial] == [
+        (title, readings.serial_number(title)) for title in titles
+    ]
