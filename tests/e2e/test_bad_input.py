@@ -9,7 +9,7 @@ import pytest
 from cas.api.auth import ClientAuth
 from cas.simulator import MeterFleet
 from tests.support.gateway import running_gateway
-from tests.support.soap import NS, SOAP11, device_access, envelope, get_xml
+from tests.support.soap import NS, SOAP11, Reply, device_access, envelope, get_xml
 
 CLOCK = (8, "0.0.1.0.0.255", 2)
 
@@ -64,22 +64,98 @@ async def test_wrong_soap_version_and_missing_body(gateway):
     assert reply.status == 400 and fault_code(reply) == "1.8"
 
 
+def header_fault(reply: Reply) -> list[tuple[str, str, str]]:
+    """The (code, reason, xpath) of each Reply/Error of a SOAP 1.2 Sender fault, after
+    checking the reply is exactly that: HTTP 400, soap:Fault, a FaultMessage, no
+    ResponseMessage."""
+    assert reply.status == 400
+    assert reply.root.tag == f"{{{NS['soap']}}}Envelope"
+    assert reply.root.find(".//mes:ResponseMessage", NS) is None
+    (fault,) = reply.root.findall("soap:Body/soap:Fault", NS)
+    assert fault.findtext("soap:Code/soap:Value", namespaces=NS) == "soap:Sender"
+    (message,) = fault.findall("soap:Detail/mes:FaultMessage", NS)
+    assert message.findtext("mes:Reply/mes:Result", namespaces=NS) == "FAILED"
+    errors = [
+        (
+            error.findtext("mes:code", namespaces=NS),
+            error.findtext("mes:reason", namespaces=NS),
+            error.findtext("mes:xpath", namespaces=NS),
+        )
+        for error in message.iterfind("mes:Reply/mes:Error", NS)
+    ]
+    assert fault.findtext("soap:Reason/soap:Text", namespaces=NS) == errors[0][1]
+    return errors
+
+
 @pytest.mark.parametrize("missing", ["Verb", "Noun", "Timestamp", "MessageID"])
-async def test_missing_header_element_is_1_5(gateway, missing):
+async def test_missing_header_element_is_a_1_5_fault(gateway, missing):
     body = envelope("create", "DeviceAccess", device_access([gateway.title], [get_xml(*CLOCK)]))
     start = body.index(f"<mes:{missing}>".encode())
     end = body.index(f"</mes:{missing}>".encode()) + len(f"</mes:{missing}>")
     reply = await gateway.post(body[:start] + body[end:])
-    assert reply.status in (200, 400)
-    codes = reply.error_codes or [fault_code(reply)]
-    assert codes[0] == "1.5"
+    assert header_fault(reply) == [
+        (
+            "1.5",
+            f"mandatory Header elements missing or empty: {missing}",
+            "/mes:RequestMessage/mes:Header",
+        )
+    ]
 
 
-async def test_unknown_verb_and_noun(gateway):
-    reply = await gateway.post(envelope("explode", "DeviceAccess"))
-    assert (reply.error_codes or [fault_code(reply)])[0] == "2.9"
-    reply = await gateway.post(envelope("get", "Spaceship"))
-    assert (reply.error_codes or [fault_code(reply)])[0] == "2.5"
+async def test_empty_header_elements_are_named_in_one_1_5_fault(gateway):
+    body = envelope(
+        "create", "DeviceAccess", device_access([gateway.title], [get_xml(*CLOCK)]), message_id=" "
+    ).replace(b"<mes:Noun>DeviceAccess</mes:Noun>", b"<mes:Noun></mes:Noun>")
+    reply = await gateway.post(body)
+    assert header_fault(reply) == [
+        (
+            "1.5",
+            "mandatory Header elements missing or empty: Noun, MessageID",
+            "/mes:RequestMessage/mes:Header",
+        )
+    ]
+
+
+VERB_XPATH = "/mes:RequestMessage/mes:Header/mes:Verb"
+NOUN_XPATH = "/mes:RequestMessage/mes:Header/mes:Noun"
+NOUNS = "DeviceAccess, DeviceGroup, ResourceDirectory"
+
+
+@pytest.mark.parametrize(
+    ("verb", "noun", "errors"),
+    [
+        ("explode", "DeviceAccess", [("2.9", "unknown verb 'explode'", VERB_XPATH)]),
+        (
+            "get",
+            "Spaceship",
+            [("2.5", f"unknown noun 'Spaceship'; supported: {NOUNS}", NOUN_XPATH)],
+        ),
+        (
+            "explode",
+            "Spaceship",
+            [
+                ("2.9", "unknown verb 'explode'", VERB_XPATH),
+                ("2.5", f"unknown noun 'Spaceship'; supported: {NOUNS}", NOUN_XPATH),
+            ],
+        ),
+        (
+            "execute",
+            "DeviceAccess",
+            [
+                (
+                    "2.9",
+                    "verb 'execute' is not supported for DeviceAccess; supported:"
+                    " cancel, change, create, delete, get",
+                    VERB_XPATH,
+                )
+            ],
+        ),
+    ],
+    ids=["unknown-verb", "unknown-noun", "both", "verb-not-for-noun"],
+)
+async def test_unknown_verb_or_noun_is_a_fault(gateway, verb, noun, errors):
+    reply = await gateway.post(envelope(verb, noun))
+    assert header_fault(reply) == errors
 
 
 async def test_schema_failure_names_the_element(gateway):
