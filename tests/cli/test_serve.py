@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +22,48 @@ from tests.support.serve import Serve
 from tests.support.soap import device_access, envelope, get_xml
 
 ENERGY = (3, "1.0.1.8.0.255", 2)
+TCP_LISTEN = "0A"
+NO_CREDENTIALS = {"CAS_USERS": "", "CAS_API_KEYS": ""}
+
+
+def _address(hex_address: str) -> str:
+    """An address of /proc/net/tcp{,6}: 32-bit words in host (little-endian) order."""
+    raw = bytes.fromhex(hex_address)
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    return socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, words)
+
+
+def listening_sockets(pid: int) -> set[tuple[str, int]]:
+    """The (address, port) of every TCP socket process ``pid`` listens on, from /proc."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            next(lines)  # the column names
+            for line in lines:
+                fields = line.split()
+                local, state, inode = fields[1], fields[3], fields[9]
+                if state == TCP_LISTEN and inode in inodes:
+                    address, port = local.split(":")
+                    found.add((_address(address), int(port, 16)))
+    return found
+
+
+def wait_listening(server: Serve, timeout: float = 60) -> set[tuple[str, int]]:
+    deadline = time.monotonic() + timeout
+    while not (found := listening_sockets(server.process.pid)):
+        if server.process.poll() is not None:
+            raise AssertionError(f"cas serve exited: {server.process.stderr.read()}")
+        assert time.monotonic() < deadline, "cas serve does not listen"
+        time.sleep(0.05)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +94,46 @@ def test_serve_on_sqlite_answers_and_stops_cleanly(fleet, tmp_path):
         # uvicorn shuts down gracefully, then re-raises the signal it caught
         assert server.stop() in (0, -signal.SIGTERM)
     assert (tmp_path / "state.db").exists()
+
+
+def test_no_credentials_on_all_interfaces_falls_back_to_localhost(fleet, tmp_path):
+    fleet, registry = fleet
+    title = fleet.meters[0].system_title
+    server = Serve(
+        registry, "--host", "0.0.0.0", "--db", str(tmp_path / "s.db"), env=NO_CREDENTIALS
+    )
+    try:
+        assert server.process.stderr.readline() == (
+            "cas serve: no client authentication configured: listening on 127.0.0.1 only"
+            " (not 0.0.0.0); configure --auth-file or $CAS_USERS / $CAS_API_KEYS\n"
+        )
+        assert f"SOAP endpoint http://127.0.0.1:{server.port}/cas " in server.banner
+        server.wait_http()  # connecting to 127.0.0.1 works
+        assert listening_sockets(server.process.pid) == {("127.0.0.1", server.port)}
+        reply = server.post(
+            envelope("create", "DeviceAccess", device_access([title], [get_xml(*ENERGY)]))
+        )
+        assert reply.result == "OK"  # no credentials needed on localhost
+    finally:
+        server.stop()
+
+
+def test_no_credentials_on_another_loopback_address_listens_there(fleet, tmp_path):
+    """The control of the test above: a loopback --host is kept, and /proc shows it."""
+    fleet, registry = fleet
+    server = Serve(
+        registry, "--host", "127.0.0.2", "--db", str(tmp_path / "s.db"), env=NO_CREDENTIALS
+    )
+    try:
+        assert server.process.stderr.readline() == (
+            "cas serve: no client authentication configured (localhost only)\n"
+        )
+        assert f"SOAP endpoint http://127.0.0.2:{server.port}/cas " in server.banner
+        assert wait_listening(server) == {("127.0.0.2", server.port)}
+        health = httpx.get(f"http://127.0.0.2:{server.port}/health", timeout=10)
+        assert health.status_code == 200
+    finally:
+        server.stop()
 
 
 def test_bad_configurations_are_refused_clearly(fleet, tmp_path):
