@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -15,9 +18,10 @@ from cas.dlms.counters import (
     SqliteInvocationCounterStore,
 )
 from cas.dlms.errors import ReplayError, SecurityError
+from cas.registry import Meter
 
 from . import apdus
-from .conftest import fleet_of
+from .conftest import fleet_of, quick
 
 TITLE = "53494D00000F4241"
 
@@ -177,3 +181,116 @@ async def test_the_hot_path_does_not_touch_the_store(security, calls):
             await pool.request(fleet.meters[0], apdus.get(apdus.ENERGY_IMPORT))
         await pool.close()
         assert store.calls == calls  # one reservation for 30 requests, one flush at release
+
+
+async def read_wrapper_frame(reader: asyncio.StreamReader) -> bytes | None:
+    """One IP wrapper frame (8-byte header, length in its last two bytes); None at EOF."""
+    try:
+        header = await reader.readexactly(8)
+        return header + await reader.readexactly(int.from_bytes(header[6:8], "big"))
+    except asyncio.IncompleteReadError:
+        return None
+
+
+class Interceptor:
+    """A man in the middle between the gateway and a wrapper meter, over TCP.
+
+    Relaying, it records the meter's frames; ``replaying``, it plays the meter itself and
+    answers the gateway's AARQ with the first frame recorded (the AARE of an earlier
+    association, bit for bit)."""
+
+    def __init__(self, meter: Meter) -> None:
+        self.meter = meter
+        self.recorded: list[bytes] = []
+        self.replaying = False
+        self.replayed = 0
+        self._server: asyncio.AbstractServer | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+        self.port = 0
+
+    async def __aenter__(self) -> Interceptor:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.append(writer)
+        if self.replaying:
+            if await read_wrapper_frame(reader) is not None:  # the AARQ
+                writer.write(self.recorded[0])
+                self.replayed += 1
+            await reader.read()  # until the gateway hangs up
+            writer.close()
+            return
+        meter_reader, meter_writer = await asyncio.open_connection(self.meter.host, self.meter.port)
+        self._writers.append(meter_writer)
+
+        async def relay(
+            source: asyncio.StreamReader, destination: asyncio.StreamWriter, record: bool
+        ) -> None:
+            while (frame := await read_wrapper_frame(source)) is not None:
+                if record:
+                    self.recorded.append(frame)
+                destination.write(frame)
+            destination.close()
+
+        with contextlib.suppress(ConnectionError):
+            await asyncio.gather(
+                relay(reader, meter_writer, False), relay(meter_reader, writer, True)
+            )
+
+
+async def test_a_response_captured_before_a_crash_is_refused_after_it(tmp_path: Path) -> None:
+    """The meter's counter reaches the store with each block of the gateway's counters, not
+    only when a session ends: a gateway that crashed mid-session (nothing closed, nothing
+    flushed) still refuses, once restarted, an AARE recorded before the crash."""
+    from cas.dlms.pool import SessionPool
+    from cas.dlms.session import SessionSettings
+
+    path = tmp_path / "counters.sqlite"
+    async with (
+        fleet_of("wrapper", "hls-gmac") as fleet,
+        Interceptor(fleet.meters[0]) as interceptor,
+    ):
+        sim = fleet[0]
+        meter = quick(fleet.meters[0], response_timeout=1.0, port=interceptor.port)
+        store = SqliteInvocationCounterStore(path)
+        pool = SessionPool(store, settings=SessionSettings(counter_block=8))
+        restarted: SqliteInvocationCounterStore | None = None
+        after: SessionPool | None = None
+        try:
+            async with pool.session(meter) as session:
+                after_aare = session.counters.last_received  # the HLS pass 4's counter
+                serial = f"SIM{int(meter.system_title[6:], 16):010d}"
+                for _ in range(12):  # 12 of the gateway's counters: blocks reserved meanwhile
+                    assert apdus.data_of(await session.request(apdus.get(apdus.SERIAL))) == serial
+                last = session.counters.last_received
+            assert sim.stats.associations == 1 and interceptor.recorded[0][8] == 0x61  # AARE
+
+            # The gateway dies here: its session stays open, its store is never closed.
+            # A new gateway process opens the same file.
+            restarted = SqliteInvocationCounterStore(path)
+            stored = await restarted.last_received(meter.system_title)
+            assert stored is not None and after_aare < stored <= last
+            assert last - stored <= 8 + 1  # lags by a block (8) of responses, one in flight
+
+            after = SessionPool(restarted)
+            interceptor.replaying = True
+            with pytest.raises(ReplayError, match="does not increase"):
+                await after.request(meter, apdus.get(apdus.SERIAL))
+            assert interceptor.replayed == 1
+            assert sim.stats.associations == 1  # the replay never reached the meter
+        finally:
+            if after is not None:
+                await after.close()
+            if restarted is not None:
+                await restarted.close()
+            await pool.close()
+            await store.close()
