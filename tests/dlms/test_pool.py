@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from cas.dlms.pool import SessionPool
 
 from . import apdus
-from .conftest import fleet_of
+from .conftest import COMBINATIONS, fleet_of
 
 
 async def wait_for(condition, timeout: float = 3.0) -> None:
@@ -20,17 +21,22 @@ async def wait_for(condition, timeout: float = 3.0) -> None:
         await asyncio.sleep(0.01)
 
 
-@pytest.mark.parametrize("transport", ["wrapper", "hdlc"])
-async def test_several_requests_one_association(pool, transport):
-    async with fleet_of(transport, "hls-gmac") as fleet:
+@pytest.mark.parametrize(("transport", "security"), COMBINATIONS)
+async def test_several_requests_one_association(
+    pool: SessionPool, transport: str, security: str
+) -> None:
+    async with fleet_of(transport, security) as fleet:
         sim, meter = fleet[0], fleet.meters[0]
+        serial = f"SIM{int(meter.system_title[6:], 16):010d}"
         for _ in range(5):
-            assert apdus.data_of(await pool.request(meter, apdus.get(apdus.ENERGY_IMPORT)))
+            assert apdus.data_of(await pool.request(meter, apdus.get(apdus.SERIAL))) == serial
         async with pool.session(meter) as session:
-            await session.request(apdus.get(apdus.SERIAL))
-            await session.request(apdus.get(apdus.CLOCK))
-        assert sim.stats.associations == 1
+            assert apdus.data_of(await session.request(apdus.get(apdus.SERIAL))) == serial
+            clock = apdus.data_of(await session.request(apdus.get(apdus.CLOCK)))
+            assert abs(apdus.cosem_time(clock) - datetime.now(UTC)) < timedelta(seconds=5)
+        assert sim.stats.associations == 1  # as the meter counted them
         assert sim.stats.connections == 1
+        assert sim.stats.open_connections == 1  # still open, for the next caller
         assert pool.stats.opened == 1 and pool.stats.reused == 5
 
 

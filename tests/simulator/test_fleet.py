@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
+import socket
 import subprocess
 import sys
 import textwrap
@@ -50,6 +52,50 @@ def test_cas_simulate_serves_until_sigterm(tmp_path: Path) -> None:
         assert len(meters) == 3 and load_meters(registry) == meters
         assert (registry.stat().st_mode & 0o777) == 0o600  # the file holds passwords
         assert asyncio.run(read_serial(meters[2])) == readings.serial_number(meters[2].system_title)
+    finally:
+        assert process.stop() == 0
+
+
+def free_port_block(count: int, attempts: int = 100) -> int:
+    """A port P such that P..P+count-1 can all be bound on 127.0.0.1 right now."""
+    for _ in range(attempts):
+        base = random.randint(20_000, 32_000 - count)  # below the usual ephemeral range
+        probes: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                probes.append(probe)
+                probe.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
+    raise AssertionError(f"no {count} consecutive free ports found")
+
+
+def test_cas_simulate_listens_on_consecutive_ports(tmp_path: Path) -> None:
+    count = 4
+    registry = tmp_path / "meters.yaml"
+    for _attempt in range(3):  # another process may take a port of the block meanwhile
+        base = free_port_block(count)
+        process = FleetProcess(
+            meters=count, transport="wrapper", security="hls-gmac", port=base, registry=registry
+        )
+        try:
+            meters = process.start()
+            break
+        except RuntimeError as error:
+            assert "cannot listen" in str(error), error
+    else:
+        pytest.fail("cas simulate could not listen on a free block of ports")
+    try:
+        assert [m.port for m in load_meters(registry)] == list(range(base, base + count))
+        assert [m.port for m in meters] == list(range(base, base + count))
+        for meter in meters:  # meter i answers on P+i, as itself
+            assert asyncio.run(read_serial(meter)) == readings.serial_number(meter.system_title)
+        assert len({m.system_title for m in meters}) == count
     finally:
         assert process.stop() == 0
 

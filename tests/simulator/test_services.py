@@ -176,8 +176,22 @@ async def test_meter_services(transport: str, security: str) -> None:
             else:
                 assert first == second == sim.invocation_counter
 
-            # Push setup and the association's object list.
-            assert (await client.read_raw(GXDLMSPushSetup("0.0.25.9.0.255"), 1)).value
+            # Push setup (version 2): the clock's time pushed over TCP to 127.0.0.1:4059.
+            push = GXDLMSPushSetup("0.0.25.9.0.255")
+            assert (await client.read_raw(push, 1)).value == bytes((0, 0, 25, 9, 0, 255))
+            # push_object_list: {class 8, clock, attribute 2, data index 0, no restriction,
+            # all columns}
+            assert (await client.read_raw(push, 2)).value == [
+                [8, bytes((0, 0, 1, 0, 0, 255)), 2, 0, [0, None], []]
+            ]
+            # send_destination_and_method: {transport TCP (0), destination, message A-XDR (0)}
+            assert (await client.read_raw(push, 3)).value == [0, b"127.0.0.1:4059", 0]
+            assert (await client.read_raw(push, 4)).value in (None, [])  # empty window
+            assert (await client.read_raw(push, 5)).value == 0  # randomisation start interval
+            assert (await client.read_raw(push, 6)).value == 0  # number of retries
+            assert (await client.read_raw(push, 7)).value == [0, 0, 0]  # repetition delay
+
+            # The association's object list.
             objects = (await client.read_raw(GXDLMSAssociationLogicalName(), 2)).value
             names = {".".join(str(b) for b in bytes(entry[2])) for entry in objects}
             assert names >= {
