@@ -5,6 +5,11 @@ same iteration: claims are leased and iteration numbers unique), starts the iter
 device task per meter, queued with the resource's priority — records iterations missed while
 the gateway was down, and schedules the next due time. It sleeps until the earliest due time
 (or a wake-up when a resource is created or changed, or a poll interval for other nodes).
+
+A GroupReference whose group no longer exists (deleted after the resource was created) is
+reported in each iteration as an errorResult 2.101 per access, with the GroupID as DeviceID;
+it counts as one failed member of the iteration (so the iteration is not OK or EMPTY), and
+the other devices and groups run as usual.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from typing import Any
 
 from cas.access.device_run import utc_now
 from cas.access.iterations import finalize
-from cas.access.schedule import due_time, plan
+from cas.access.outcomes import error_result
+from cas.access.schedule import Expired, due_time, plan
+from cas.access.stored import result_bytes
+from cas.messages import ErrorCode
 from cas.store import (
     TERMINAL_STATUSES,
     Iteration,
@@ -27,6 +35,7 @@ from cas.store import (
     Resource,
     ResourceStatus,
     Store,
+    StoredResult,
     Task,
 )
 
@@ -46,6 +55,8 @@ class _Batch:
     finished: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     schedule: list[tuple[str, datetime | None]] = field(default_factory=list)
     empty: list[tuple[str, int]] = field(default_factory=list)  # iterations without devices
+    gone: list[tuple[Resource, int, list[str]]] = field(default_factory=list)
+    """(resource, iteration, GroupIDs that no longer exist): reported 2.101."""
     queued: bool = False
 
 
@@ -157,6 +168,8 @@ class Scheduler:
                 iteration.started = started
         for _rid, changes in batch.activated:
             changes["last_activation"] = started
+        # Before the iterations exist: whoever closes one finds these results with the others.
+        await self._report_gone_groups(batch.gone, started)
         await self.store.start_iterations(batch.starts)
         await self.store.update_resources(
             batch.activated + batch.finished, unless_status=TERMINAL_STATUSES
@@ -181,35 +194,28 @@ class Scheduler:
             batch.schedule.append((resource_id, None))
             return
         chosen = plan(resource, due, now)
-        if chosen is None:
-            batch.finished.append((resource_id, {"status": ResourceStatus.FINISHED}))
-            batch.schedule.append((resource_id, None))
+        if isinstance(chosen, Expired):
+            self._expire(batch, resource, chosen.missed, now)
             return
         if chosen.number <= resource.last_iteration:
             # this iteration already started (a dispatcher died after starting it)
             batch.schedule.append((resource_id, chosen.next_due))
             return
-        devices = self._devices(resource, groups)
-        for number in chosen.missed:
-            if number > resource.last_iteration:
-                missed = Iteration(
-                    resource_id=resource.id,
-                    number=number,
-                    due=due_time(resource, number),
-                    started=now,
-                    deadline=None,
-                    status=IterationStatus.MISSED,
-                    finished=now,
-                )
-                batch.starts.append((missed, []))
+        devices, gone = self._devices(resource, groups)
+        batch.starts.extend((missed, []) for missed in _missed(resource, chosen.missed, now))
         iteration = Iteration(
             resource_id=resource.id,
             number=chosen.number,
             due=chosen.due,
             started=now,
             deadline=chosen.deadline,
-            tasks=len(devices),
+            # a group that is gone counts as a member done (and failed) at once
+            tasks=len(devices) + len(gone),
+            tasks_done=len(gone),
+            results_failed=len(gone) * resource.access_count,
         )
+        if gone:
+            batch.gone.append((resource, chosen.number, gone))
         tasks = [
             Task(
                 resource_id=resource.id,
@@ -246,6 +252,58 @@ class Scheduler:
         else:
             batch.empty.append((resource.id, chosen.number))
 
+    @staticmethod
+    def _expire(batch: _Batch, resource: Resource, numbers: list[int], now: datetime) -> None:
+        """Nothing starts after Expires: record what was due before it as missed, finish."""
+        missed = _missed(resource, numbers, now)
+        batch.starts.extend((iteration, []) for iteration in missed)
+        changes: dict[str, Any] = {"status": ResourceStatus.FINISHED}
+        if missed:
+            changes["last_iteration"] = missed[-1].number
+            changes["missed_iterations"] = resource.missed_iterations + len(missed)
+            logger.warning(
+                "resource %s: %d iteration(s) missed while the gateway was down; expired"
+                " since, none runs",
+                resource.id,
+                len(missed),
+            )
+        batch.finished.append((resource.id, changes))
+        batch.schedule.append((resource.id, None))
+
+    async def _report_gone_groups(
+        self, gone: list[tuple[Resource, int, list[str]]], started: datetime
+    ) -> None:
+        """Store an errorResult 2.101 per access for each group that no longer exists, once
+        per iteration (a dispatcher that died after storing them left them there)."""
+        results = []
+        for resource, number, group_ids in gone:
+            if await self.store.results(resource.id, iteration=number, devices=group_ids, limit=1):
+                continue
+            for group_id in group_ids:
+                result = result_bytes(
+                    error_result(
+                        group_id,
+                        ErrorCode.INVALID_DEVICE_GROUP,
+                        f"no device group {group_id!r}: it was deleted after this access was"
+                        " created",
+                        started,
+                    )
+                )
+                results.extend(
+                    StoredResult(
+                        resource_id=resource.id,
+                        iteration=number,
+                        device_id=group_id,
+                        access_index=index,
+                        captured=started,
+                        ok=False,
+                        xml=result,
+                    )
+                    for index in range(resource.access_count)
+                )
+        if results:
+            await self.store.put_results(results)
+
     async def _group_members(self, resources: list[Resource | None]) -> dict[str, list[str] | None]:
         """Each group's members as the group is now: membership is taken when an iteration
         starts (a group changed while an iteration runs affects the next one)."""
@@ -255,17 +313,39 @@ class Scheduler:
         return {group_id: await self.resolve_group(group_id) for group_id in sorted(wanted)}
 
     @staticmethod
-    def _devices(resource: Resource, groups: dict[str, list[str] | None]) -> list[str]:
-        """The listed devices, then the members of each group (each device once)."""
+    def _devices(
+        resource: Resource, groups: dict[str, list[str] | None]
+    ) -> tuple[list[str], list[str]]:
+        """The listed devices, then the members of each group (each device once); and the
+        groups that no longer exist."""
         devices = list(resource.devices)
         seen = set(devices)
+        gone = []
         for group_id in resource.groups:
             members = groups.get(group_id)
             if members is None:
                 logger.warning("resource %s: device group %s is gone", resource.id, group_id)
+                gone.append(group_id)
                 continue
             for device_id in members:
                 if device_id not in seen:
                     seen.add(device_id)
                     devices.append(device_id)
-        return devices
+        return devices, gone
+
+
+def _missed(resource: Resource, numbers: list[int], now: datetime) -> list[Iteration]:
+    """ITERATION-MISSED records of those iterations not started yet."""
+    return [
+        Iteration(
+            resource_id=resource.id,
+            number=number,
+            due=due_time(resource, number),
+            started=now,
+            deadline=None,
+            status=IterationStatus.MISSED,
+            finished=now,
+        )
+        for number in numbers
+        if number > resource.last_iteration
+    ]

@@ -235,6 +235,78 @@ async def test_change_cancel_delete_and_unknown_ids(setup):
         assert gone.result == "FAILED" and gone.error_codes == ["2.15"], verb
 
 
+async def test_a_resource_with_expires_finishes_and_cannot_be_changed(setup):
+    fleet, gateway, clock = setup
+    real_start = datetime.now(UTC)
+    titles = [m.system_title for m in fleet.meters]
+    start = clock.now
+    expires = start + timedelta(minutes=2)  # the due time of iteration 2: it still runs
+    created = await gateway.post(
+        envelope(
+            "create",
+            "DeviceAccess",
+            device_access(titles, [get_xml(*ENERGY)], schedule(start, "PT1M", expires=expires)),
+        )
+    )
+    assert created.result == "OK", created.error_codes
+    (resource_id,) = created.ids
+    for minutes in range(6):  # on time at every due time, and three minutes past Expires
+        clock.now = start + timedelta(minutes=minutes)
+        await settle(gateway)
+        if minutes == 1:
+            directory = await gateway.post(envelope("get", "ResourceDirectory"))
+            entry = directory_entry(directory, resource_id)
+            assert entry.findtext("dev:ResourceStatus", namespaces=NS) == "ITERATION-OK"
+
+    store = gateway.gateway.store
+    iterations = await store.iterations(resource_id)
+    assert [(i.number, str(i.status)) for i in iterations] == [
+        (0, "ITERATION-OK"),
+        (1, "ITERATION-OK"),
+        (2, "ITERATION-OK"),
+    ]
+    assert [i.started for i in iterations] == [start + timedelta(minutes=k) for k in range(3)]
+    assert await store.next_due() is None
+    results = await gateway.post(
+        envelope("get", "DeviceAccess", request=f"<mes:ID>{resource_id}</mes:ID>")
+    )
+    rows = results.results(0)
+    assert [r.device_id for r in rows] == titles * 3
+    activated = [r.element.getparent().getparent().get("Activated") for r in rows]
+    assert activated == [iso(start + timedelta(minutes=k)) for k in range(3) for _ in titles]
+    for row in rows:
+        value = int(row.value(".//cos:double-long-unsigned"))
+        moments = (real_start, datetime.now(UTC))
+        assert value in {readings.energy_import_wh(row.device_id, t) for t in moments}
+    directory = await gateway.post(envelope("get", "ResourceDirectory"))
+    entry = directory_entry(directory, resource_id)
+    assert entry.findtext("dev:ResourceStatus", namespaces=NS) == "FINISHED"
+    assert entry.findtext("dev:LastActivation", namespaces=NS) == iso(start + timedelta(minutes=2))
+
+    refused = await gateway.post(
+        envelope(
+            "change",
+            "DeviceAccess",
+            f'<mes:DeviceAccess ID="{resource_id}">'
+            f"{schedule(interval='PT5M', priority=9, expires=clock.now + timedelta(hours=1))}"
+            "</mes:DeviceAccess>",
+            request=f"<mes:ID>{resource_id}</mes:ID>",
+        )
+    )
+    assert refused.result == "FAILED" and refused.error_codes == ["6.1"]
+    assert "FINISHED" in refused.root.findtext(".//mes:Reply/mes:Error/mes:reason", namespaces=NS)
+    kept = await store.get_resource(resource_id)
+    assert (kept.status, kept.priority, kept.repeating_interval, kept.expires) == (
+        "FINISHED",
+        4,
+        60,
+        expires,
+    )
+    clock.advance(3600)
+    await settle(gateway)
+    assert len(await store.iterations(resource_id)) == 3  # the refused change started nothing
+
+
 @pytest.mark.parametrize(
     ("extra", "code", "where"),
     [

@@ -1,23 +1,41 @@
 """The scheduler's rules, seen through SOAP and the store: NotOlderThan, Duration, Priority,
-retries and BypassRetry, iterations missed while down, interrupted writes."""
+retries and BypassRetry, iterations missed while down (also past Expires), interrupted writes,
+a group deleted after its access was created."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import timedelta
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis.asyncio as aioredis
+from lxml import etree
 
 from cas.access.worker import TaskWorker
-from cas.simulator import MeterFleet
+from cas.simulator import MeterFleet, readings
+from cas.store import ResourceStatus, Store
+from cas.store.redis import RedisStore
 from cas.store.sqlite import SqliteStore
-from tests.e2e.test_scheduled import BYPASS_RETRY, ENERGY, iso, schedule, settle
+from tests.e2e.test_group_access import create_group, group_payload, members_xml
+from tests.e2e.test_scheduled import (
+    BYPASS_RETRY,
+    ENERGY,
+    directory_entry,
+    iso,
+    schedule,
+    settle,
+)
+from tests.store.conftest import REDIS_URL
 from tests.support.clock import FakeClock
 from tests.support.gateway import running_gateway
-from tests.support.soap import action_xml, device_access, envelope, get_xml
+from tests.support.receiver import Receiver
+from tests.support.soap import NS, action_xml, device_access, envelope, get_xml
 
 DISCONNECT_STATE = (70, "0.0.96.3.10.255", 2)
+ENERGY_EXPORT = (3, "1.0.2.8.0.255", 2)
 
 
 @pytest.fixture
@@ -210,6 +228,74 @@ async def test_iterations_missed_while_down_run_once_and_are_recorded(tmp_path):
     assert resource.missed_iterations == 2
 
 
+@pytest.mark.parametrize(
+    ("ran", "down_until", "statuses"),
+    [
+        # down from after iteration 0 until 5 minutes after Expires (+5 min: iteration 5)
+        (1, 600, ["ITERATION-OK"] + ["ITERATION-MISSED"] * 5),
+        # down from after iteration 4 until 30 s after Expires: iteration 5 does not start late
+        (5, 330, ["ITERATION-OK"] * 5 + ["ITERATION-MISSED"]),
+        # back 5 s after Expires (dispatch latency, not downtime): iteration 5 still runs
+        (5, 305, ["ITERATION-OK"] * 6),
+    ],
+)
+async def test_iterations_missed_until_after_expires_are_recorded_and_none_starts(
+    tmp_path, ran: int, down_until: int, statuses: list[str]
+):
+    clock = FakeClock()
+    start = clock.now
+    path = tmp_path / "cas.db"
+    async with MeterFleet(count=1) as fleet:
+        meter = fleet[0]
+        store = await SqliteStore.open(path)
+        async with running_gateway(
+            fleet.meters, store=store, clock=clock, background=False
+        ) as gateway:
+            created = await gateway.post(
+                envelope(
+                    "create",
+                    "DeviceAccess",
+                    device_access(
+                        [meter.system_title],
+                        [get_xml(*ENERGY)],
+                        schedule(start, "PT1M", expires=start + timedelta(minutes=5)),
+                    ),
+                )
+            )
+            (resource_id,) = created.ids
+            for number in range(ran):
+                clock.now = start + timedelta(minutes=number)
+                await settle(gateway)
+        clock.now = start + timedelta(seconds=down_until)
+        store = await SqliteStore.open(path)
+        async with running_gateway(
+            fleet.meters, store=store, clock=clock, background=False
+        ) as gateway:
+            store = gateway.gateway.store
+            await settle(gateway)
+            after_recovery = meter.stats.requests
+            clock.advance(3600)
+            await settle(gateway)  # nothing is scheduled any more
+            assert meter.stats.requests == after_recovery
+            assert await store.next_due() is None
+            iterations = await store.iterations(resource_id)
+            resource = await store.get_resource(resource_id)
+            results = await store.results(resource_id)
+            directory = await gateway.post(envelope("get", "ResourceDirectory"))
+    assert [str(i.status) for i in iterations] == statuses
+    assert [i.number for i in iterations] == list(range(6))
+    assert [i.due for i in iterations] == [start + timedelta(minutes=k) for k in range(6)]
+    ran_numbers = [i.number for i in iterations if str(i.status) == "ITERATION-OK"]
+    assert sorted({r.iteration for r in results}) == ran_numbers
+    assert all(r.ok for r in results) and len(results) == len(ran_numbers)
+    assert all(r.captured <= start + timedelta(seconds=down_until) for r in results)
+    assert resource.status is ResourceStatus.FINISHED
+    assert resource.missed_iterations == statuses.count("ITERATION-MISSED")
+    assert resource.last_iteration == 5
+    entry = directory_entry(directory, resource_id)
+    assert entry.findtext("dev:ResourceStatus", namespaces=NS) == "FINISHED"
+
+
 @pytest.mark.parametrize("repeat", [False, True])
 async def test_a_write_interrupted_by_a_crash_is_not_repeated_blindly(setup, repeat):
     fleet, gateway, clock = setup
@@ -247,3 +333,154 @@ async def test_a_write_interrupted_by_a_crash_is_not_repeated_blindly(setup, rep
         assert not action.ok and b"5.104" in action.xml
         assert meter.output_state is True  # never sent
     assert state.ok  # the read is run again either way
+
+
+def groups_access(groups: list[str], accesses: list[str], extra: str) -> str:
+    """A DeviceAccess payload naming groups (the schema allows devices or groups, not both)."""
+    references = "".join(f'<dev:GroupReference GroupID="{g}"/>' for g in groups)
+    items = "".join(
+        "<dev:CosemAccess><dev:CosemAccessDescriptor><dev:CosemXDLMSDescriptor>"
+        f"{access}</dev:CosemXDLMSDescriptor></dev:CosemAccessDescriptor></dev:CosemAccess>"
+        for access in accesses
+    )
+    return (
+        f"<mes:DeviceAccess><dev:DevicesReferenceList>{references}</dev:DevicesReferenceList>"
+        f"<dev:CosemAccessList>{items}</dev:CosemAccessList>{extra}</mes:DeviceAccess>"
+    )
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def backend(request) -> AsyncIterator[Store | None]:
+    """None (the gateway's own SQLite file) or a RedisStore under a key prefix of its own."""
+    if request.param == "sqlite":
+        yield None
+        return
+    prefix = f"cas-test:{uuid.uuid4().hex}:"
+    yield await RedisStore.open(REDIS_URL, prefix=prefix)
+    client = aioredis.from_url(REDIS_URL)
+    keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+@pytest.fixture
+async def on_backend(backend):
+    clock = FakeClock()
+    fleet = MeterFleet(count=3)
+    async with (
+        fleet,
+        running_gateway(fleet.meters, store=backend, clock=clock, background=False) as gateway,
+    ):
+        yield fleet, gateway, clock
+
+
+async def test_a_group_deleted_after_creation_is_reported_2_101_and_the_rest_runs(on_backend):
+    fleet, gateway, clock = on_backend
+    listed, doomed_member, kept_member = (m.system_title for m in fleet.meters)
+    store = gateway.gateway.store
+    real_start = datetime.now(UTC)
+    await create_group(gateway, "DOOMED", members_xml(doomed_member))
+    await create_group(gateway, "KEPT", members_xml(listed, kept_member))
+    accesses = [get_xml(*ENERGY), get_xml(*ENERGY_EXPORT)]
+    start = clock.now
+    async with Receiver() as receiver:
+        mixed = await gateway.post(
+            envelope(
+                "create",
+                "DeviceAccess",
+                groups_access(["DOOMED", "KEPT"], accesses, schedule(start, "PT1M")),
+                header_extra=f"<mes:ReplyAddress>{receiver.url}</mes:ReplyAddress>",
+            )
+        )
+        alone = await gateway.post(
+            envelope(
+                "create",
+                "DeviceAccess",
+                groups_access(["DOOMED"], accesses, schedule(start, "PT1M")),
+            )
+        )
+        assert mixed.result == "OK" and alone.result == "OK", (mixed.error_codes, alone.error_codes)
+        (mixed_id,), (alone_id,) = mixed.ids, alone.ids
+        await settle(gateway)  # iteration 0: every member, the group still exists
+        deleted = await gateway.post(envelope("delete", "DeviceGroup", group_payload("DOOMED", "")))
+        assert deleted.result == "OK", deleted.error_codes
+        for _ in range(2):  # iterations 1 and 2
+            clock.advance(60)
+            await settle(gateway)
+        await gateway.gateway.delivery.deliver_due()
+        await receiver.wait_for(3)
+        events = {}
+        for request in receiver.requests:
+            event = etree.fromstring(request.body)
+            number = event.findtext(
+                ".//mes:Header/mes:Property[mes:Name='Iteration']/mes:Value", namespaces=NS
+            )
+            events[number] = event
+
+    for resource_id, statuses in (
+        (mixed_id, ["ITERATION-OK", "ITERATION-NOT-COMPLETED", "ITERATION-NOT-COMPLETED"]),
+        (alone_id, ["ITERATION-OK", "ITERATION-FAILED", "ITERATION-FAILED"]),
+    ):
+        iterations = await store.iterations(resource_id)
+        assert [str(i.status) for i in iterations] == statuses
+    second = (await store.iterations(mixed_id))[1]
+    assert (second.tasks, second.tasks_done, second.results_ok, second.results_failed) == (
+        3,
+        3,
+        4,
+        2,
+    )
+
+    # What the client reads: the members that exist answered, the group is named 2.101.
+    reply = await gateway.post(
+        envelope(
+            "get",
+            "DeviceAccess",
+            request=f"<mes:StartTime>{iso(start + timedelta(minutes=1))}</mes:StartTime>"
+            f"<mes:EndTime>{iso(start + timedelta(minutes=1))}</mes:EndTime>"
+            f"<mes:ID>{mixed_id}</mes:ID>",
+        )
+    )
+    assert reply.result == "OK"
+    moments = (real_start, datetime.now(UTC))
+    for index, expected in enumerate((readings.energy_import_wh, readings.energy_export_wh)):
+        by_device = {r.device_id: r for r in reply.results(index)}
+        assert sorted(by_device) == sorted([listed, kept_member, "DOOMED"])
+        for title in (listed, kept_member):
+            assert by_device[title].kind == "XDLMSResult"
+            value = int(by_device[title].value(".//cos:double-long-unsigned"))
+            assert value in {expected(title, t) for t in moments}
+        assert by_device["DOOMED"].kind == "errorResult"
+        assert by_device["DOOMED"].code == "2.101"
+        assert "DOOMED" in by_device["DOOMED"].reason
+    gone = [r for r in await store.results(mixed_id) if r.device_id == "DOOMED"]
+    assert sorted((r.iteration, r.access_index) for r in gone) == [(1, 0), (1, 1), (2, 0), (2, 1)]
+    assert not any(r.device_id == doomed_member for r in await store.results(mixed_id, iteration=1))
+    alone_results = await store.results(alone_id, iteration=1)
+    assert [(r.device_id, r.access_index, r.ok) for r in alone_results] == [
+        ("DOOMED", 0, False),
+        ("DOOMED", 1, False),
+    ]
+
+    directory = await gateway.post(envelope("get", "ResourceDirectory"))
+    for resource_id, status, done, failed in (
+        (mixed_id, "ITERATION-NOT-COMPLETED", "4", "2"),
+        (alone_id, "ITERATION-FAILED", "0", "2"),
+    ):
+        entry = directory_entry(directory, resource_id)
+        assert entry.findtext("dev:ResourceStatus", namespaces=NS) == status
+        assert entry.findtext("dev:Progress/dev:Done", namespaces=NS) == done
+        assert entry.findtext("dev:Progress/dev:Failed", namespaces=NS) == failed
+        assert entry.findtext("dev:Progress/dev:Pending", namespaces=NS) == "0"
+
+    # The iteration's EventMessage carries it too.
+    assert sorted(events) == ["0", "1", "2"]
+    codes = {
+        result.get("DeviceID"): result.findtext("dev:errorResult/dev:code", namespaces=NS)
+        for result in events["1"].iterfind(".//dev:CosemAccessResult", NS)
+    }
+    assert codes == {listed: None, kept_member: None, "DOOMED": "2.101"}
+    assert "DOOMED" not in {
+        result.get("DeviceID") for result in events["0"].iterfind(".//dev:CosemAccessResult", NS)
+    }
