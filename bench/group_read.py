@@ -21,9 +21,10 @@ processes. Printed per run:
   the two GETs; releasing the association is not on a member's path), C = the concurrency
   limit (worker nodes x ``--worker-concurrency``; the overall cap of 1,000 associations and
   the segments do not bind here), and the ratio wall / bound (target <= 1.5);
-- CPU per meter from /proc/<pid>/stat: the gateway's processes (all nodes) apart from the
-  simulator's (target: gateway <= 1 ms per meter, plain security), and Redis's (``INFO cpu``:
-  a shared server, so others' load counts too);
+- CPU per meter from /proc/<pid>/stat, and the part of it in the kernel (loopback TCP is
+  processed in the sending process's system time): the gateway's processes (all nodes) apart
+  from the simulator's (target: gateway <= 1 ms per meter, plain security), and Redis's
+  (``INFO cpu``: a shared server, so others' load counts too);
 - the gateway's memory: each node's RSS high-water mark (VmHWM) and its growth over the RSS
   it had before the request (target: no growth with group size);
 - the simulator's counts (connections, associations, peak of open connections).
@@ -170,8 +171,14 @@ def free_port() -> int:
 
 def cpu_of(pid: int) -> float:
     """user + system CPU seconds of a process (all its threads), from /proc."""
+    return sum(cpu_split(pid))
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process (all its threads), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def memory_of(pid: int) -> tuple[int, int]:
@@ -324,6 +331,7 @@ class Figures:
     latency: float
     wall: float = 0.0
     gateway_cpu: float = 0.0
+    gateway_system_cpu: float = 0.0  # of gateway_cpu, in the kernel (loopback TCP, SQLite I/O)
     simulator_cpu: float = 0.0
     redis_cpu: float | None = None
     memory: dict[str, tuple[int, int]] = field(default_factory=dict)  # role -> (before, peak)
@@ -396,12 +404,14 @@ def run_case(case: str, size: int, meters, fleet, groups: Path, args) -> Figures
             ]
         body = group_read(group_id)
         cpu0 = sum(cpu_of(node.pid) for node in nodes)
+        sys0 = sum(cpu_split(node.pid)[1] for node in nodes)
         sim0 = cpu_of(fleet.pid)
         redis0 = asyncio.run(redis_cpu(args.url)) if workers else None
         started = time.perf_counter()
         reply = post(api.port, body)
         figures.wall = time.perf_counter() - started
         figures.gateway_cpu = sum(cpu_of(node.pid) for node in nodes) - cpu0
+        figures.gateway_system_cpu = sum(cpu_split(node.pid)[1] for node in nodes) - sys0
         figures.simulator_cpu = cpu_of(fleet.pid) - sim0
         if redis0 is not None:
             figures.redis_cpu = asyncio.run(redis_cpu(args.url)) - redis0
@@ -460,7 +470,8 @@ def report(f: Figures) -> None:
     print(
         f"   {label} CPU per meter: gateway {1e3 * f.cpu_per_meter:6.3f} ms"
         f" (target <= 1 ms: {'met' if f.cpu_per_meter <= 1e-3 else 'MISSED'};"
-        f" {f.gateway_cpu / f.wall:.2f} cores), simulator"
+        f" {f.gateway_cpu / f.wall:.2f} cores; of it in the kernel"
+        f" {1e3 * f.gateway_system_cpu / f.size:.3f} ms), simulator"
         f" {1e3 * f.simulator_cpu / f.size:6.3f} ms{redis}"
     )
     nodes = ", ".join(
