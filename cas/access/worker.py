@@ -22,7 +22,7 @@ from cas.access.device_run import DeviceRunner, utc_now
 from cas.access.execute import DeviceWork, execute_device, stored_results
 from cas.access.iterations import finalize
 from cas.access.stored import request_from_bytes
-from cas.store import ResourceStatus, Store, Task
+from cas.store import Resource, ResourceStatus, Store, Task
 
 logger = logging.getLogger(__name__)
 
@@ -125,8 +125,13 @@ class TaskWorker:
             return 0
         tasks = await self.store.claim_tasks(self.owner, self.clock(), free, self.lease)
         self._drained = len(tasks) < free  # the queue had no more ready tasks just now
+        if not tasks:
+            return 0
+        # One read for the claimed tasks' resources (a group's tasks share one), not one each.
+        wanted = list(dict.fromkeys(task.resource_id for task in tasks))
+        resources = dict(zip(wanted, await self.store.get_resources(wanted), strict=True))
         for task in tasks:
-            running = asyncio.create_task(self.execute(task))
+            running = asyncio.create_task(self.execute(task, resources[task.resource_id]))
             self._running.add(running)
             running.add_done_callback(self._done)
         return len(tasks)
@@ -142,8 +147,8 @@ class TaskWorker:
         while self._running:
             await asyncio.gather(*list(self._running), return_exceptions=True)
 
-    async def execute(self, task: Task) -> None:
-        resource = await self.store.get_resource(task.resource_id)
+    async def execute(self, task: Task, resource: Resource | None) -> None:
+        """Run one claimed task; ``resource``: its resource, as read when it was claimed."""
         if resource is None or resource.status is ResourceStatus.CANCELLED:
             # Cancelled or deleted: the store dropped the task; completing it stores nothing.
             await self.store.complete_task(task, self.owner, [])
