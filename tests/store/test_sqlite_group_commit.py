@@ -64,6 +64,7 @@ async def test_a_write_whose_caller_was_cancelled_still_stands(tmp_path):
     path = tmp_path / "cas.db"
     store = await SqliteStore.open(path)
     try:
+
         def slow(db: sqlite3.Connection) -> None:  # the write queued behind it waits
             db.execute("SELECT 1")
 
