@@ -8,14 +8,16 @@ When the resource has a ReplyAddress, the iteration's results are queued in the 
 EventMessage (Verb created, CorrelationID = the resource id, Property Iteration) for a
 scheduled resource, the ResponseMessage the client did not wait for (CorrelationID = its
 MessageID) for an asynchronous on-demand one. Large iterations are split into several
-messages of at most ``MESSAGE_RESULTS`` results (Property Part = "i/n"). Message ids are
-derived from resource, iteration and part, so a message queued twice is delivered once and
-a receiver can drop duplicates.
+messages of at most ``MESSAGE_RESULTS`` results (Property Part = "i/n"), each rendered and
+queued as its page of results is read from the store: a 10,000-member group access never has
+all its results in memory. Message ids are derived from resource, iteration and part, so a
+message queued twice is delivered once and a receiver can drop duplicates.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -42,6 +44,8 @@ from cas.store import (
     StoredResult,
 )
 from generated import device_access as dev
+
+logger = logging.getLogger(__name__)
 
 MESSAGE_RESULTS = 1000
 _MESSAGE_IDS = uuid.UUID("6a1f6d0e-4c2b-4f55-9a59-43415347570a")
@@ -87,61 +91,94 @@ def message_id(resource_id: str, iteration: int, part: int) -> str:
     return str(uuid.uuid5(_MESSAGE_IDS, f"{resource_id}/{iteration}/{part}"))
 
 
-def reply_messages(
+def part_count(iteration: Iteration) -> int:
+    """How many messages the iteration's results make (at least one, even without results)."""
+    total = iteration.results_ok + iteration.results_failed
+    return max(1, -(-total // MESSAGE_RESULTS))
+
+
+def reply_message(
     resource: Resource,
     iteration: Iteration,
+    part: int,
+    parts: int,
     results: Sequence[StoredResult],
     now: datetime,
-) -> list[OutboxMessage]:
-    """What to POST to the resource's ReplyAddress for this iteration."""
-    if not resource.reply_address:
-        return []
-    chunks = [
-        results[start : start + MESSAGE_RESULTS]
-        for start in range(0, max(len(results), 1), MESSAGE_RESULTS)
-    ]
-    messages = []
-    for part, chunk in enumerate(chunks, 1):
-        mid = message_id(resource.id, iteration.number, part)
-        payload = results_payload(resource, chunk)
+) -> OutboxMessage:
+    """Part ``part`` of ``parts`` of what to POST to the resource's ReplyAddress."""
+    assert resource.reply_address is not None
+    mid = message_id(resource.id, iteration.number, part)
+    payload = results_payload(resource, results)
+    if resource.scheduled:
         properties = [("Iteration", str(iteration.number))]
-        if len(chunks) > 1:
-            properties.append(("Part", f"{part}/{len(chunks)}"))
+        if parts > 1:
+            properties.append(("Part", f"{part}/{parts}"))
         if resource.missed_iterations:
             properties.append(("MissedIterations", str(resource.missed_iterations)))
-        if resource.scheduled:
-            body = render_event(
-                build_event(
-                    payload,
-                    correlation_id=resource.id,
-                    message_id=mid,
-                    timestamp=now,
-                    properties=properties,
-                )
-            )
-        else:
-            response = build_response(
-                None,
-                result=reply_result(iteration),
-                ids=[resource.id],
-                payload=payload,
-                noun="DeviceAccess",
+        body = render_event(
+            build_event(
+                payload,
+                correlation_id=resource.id,
                 message_id=mid,
-                correlation_id=resource.message_id,
                 timestamp=now,
-            )
-            body = render_response(response, SoapVersion.V12)
-        messages.append(
-            OutboxMessage(
-                message_id=mid,
-                url=resource.reply_address,
-                body=body,
-                content_type=content_type(SoapVersion.V12),
-                created=now,
-                resource_id=resource.id,
+                properties=properties,
             )
         )
-    return messages
+    else:
+        response = build_response(
+            None,
+            result=reply_result(iteration),
+            ids=[resource.id],
+            payload=payload,
+            noun="DeviceAccess",
+            message_id=mid,
+            correlation_id=resource.message_id,
+            timestamp=now,
+        )
+        body = render_response(response, SoapVersion.V12)
+    return OutboxMessage(
+        message_id=mid,
+        url=resource.reply_address,
+        body=body,
+        content_type=content_type(SoapVersion.V12),
+        created=now,
+        resource_id=resource.id,
+    )
+
+
+async def queue_replies(
+    store: Store, resource: Resource, iteration: Iteration, now: datetime
+) -> None:
+    """Queue the iteration's messages in the outbox, one part per page of results read (never
+    all of them in memory).
+
+    The number of parts comes from the iteration's final counts (results_ok + results_failed
+    is what its tasks stored). Parts already in the outbox are not queued twice."""
+    parts = part_count(iteration)
+    after = 0
+    for part in range(1, parts + 1):
+        last = part == parts
+        # one more on the last page: results beyond the counts would be noticed
+        wanted = MESSAGE_RESULTS + 1 if last else MESSAGE_RESULTS
+        page = await store.results(
+            resource.id, iteration=iteration.number, after=after, limit=wanted
+        )
+        if len(page) > MESSAGE_RESULTS or (not last and len(page) < MESSAGE_RESULTS):
+            logger.warning(
+                "resource %s iteration %d: the stored results do not match its counts"
+                " (%d ok, %d failed); part %d/%d has %d",
+                resource.id,
+                iteration.number,
+                iteration.results_ok,
+                iteration.results_failed,
+                part,
+                parts,
+                min(len(page), MESSAGE_RESULTS),
+            )
+            page = page[:MESSAGE_RESULTS]
+        if page:
+            after = page[-1].sequence
+        await store.outbox_put([reply_message(resource, iteration, part, parts, page, now)])
 
 
 async def finalize(
@@ -156,17 +193,36 @@ async def finalize(
 ) -> bool:
     """Close a finished iteration once (whoever calls first); False if already closed.
 
+    Its messages are queued before it is closed: a closer that dies midway leaves the
+    iteration EXECUTING, and the sweeper's run queues the same message ids again (those
+    already in the outbox are ignored; one delivered meanwhile may arrive twice). While the
+    resource is being cancelled they are queued only if this close wins (a STOPPED iteration
+    sends nothing).
+
     ``counted``: the iteration as the store returned it when its last task was completed
     (its counts are final then), instead of reading it again."""
     iteration = counted if counted is not None else await store.get_iteration(resource_id, number)
-    if iteration is None:
+    if iteration is None or iteration.status is not IterationStatus.EXECUTING:
         return False
     status = status or iteration_status(iteration)
-    if not await store.finish_iteration(resource_id, number, status, now):
-        return False
     resource = await store.get_resource(resource_id)
-    if resource is None:
-        return True
+    to_send = (
+        resource
+        if resource is not None and resource.reply_address and status is not IterationStatus.STOPPED
+        else None
+    )
+    queued = False
+    if to_send is not None and to_send.status is not ResourceStatus.CANCELLED:
+        await queue_replies(store, to_send, iteration, now)
+        queued = True
+    closed = await store.finish_iteration(resource_id, number, status, now)
+    if closed and to_send is not None and not queued:
+        await queue_replies(store, to_send, iteration, now)
+        queued = True
+    if queued and on_outbox is not None:
+        on_outbox()
+    if not closed or resource is None:
+        return closed
     if resource.last_iteration == number and resource.status not in TERMINAL_STATUSES:
         new_status = (
             ResourceStatus(str(status)) if runs_again(resource, number) else ResourceStatus.FINISHED
@@ -174,9 +230,4 @@ async def finalize(
         await store.update_resource(
             resource_id, {"status": new_status}, unless_status=TERMINAL_STATUSES
         )
-    if resource.reply_address and status is not IterationStatus.STOPPED:
-        results = await store.results(resource_id, iteration=number)
-        await store.outbox_put(reply_messages(resource, iteration, results, now))
-        if on_outbox is not None:
-            on_outbox()
     return True

@@ -1,19 +1,30 @@
 """Group access through SOAP: fan-out, members that fail alone, empty and unknown groups,
-a group changed while its access runs, cancellation, and progress."""
+a group changed while its access runs, cancellation, progress, and asynchronous group access
+delivered to a ReplyAddress (in parts of 1,000 results)."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 
+from cas.access import iterations
+from cas.access.iterations import message_id
 from cas.simulator import MeterFleet, readings
-from tests.e2e.test_scheduled import BYPASS_RETRY, ENERGY, schedule, settle
+from cas.store import IterationStatus, Store
+from tests.e2e.test_scheduled import BYPASS_RETRY, ENERGY, directory_entry, schedule, settle
 from tests.support.clock import FakeClock
-from tests.support.gateway import running_gateway
-from tests.support.soap import NS, envelope, get_xml
+from tests.support.gateway import RunningGateway, running_gateway
+from tests.support.receiver import Receiver
+from tests.support.soap import NS, Reply, envelope, get_xml, read_reply
+
+REDIS_URL = os.environ.get("CAS_TEST_REDIS", "redis://127.0.0.1:6379/0")
+UNKNOWN = "0000000000000BAD"  # in a group, not in the registry: its result is 2.4
 
 
 def group_payload(group_id: str, body: str) -> str:
@@ -166,6 +177,224 @@ async def test_a_group_changed_during_an_iteration_affects_the_next_one():
         by_iteration.setdefault(result.iteration, []).append(result.device_id)
     assert sorted(by_iteration[0]) == sorted([first, second])
     assert by_iteration[1] == [third]
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def backend(request) -> AsyncIterator[Store | None]:
+    """None (the gateway's own SQLite file) or a RedisStore under a key prefix of its own."""
+    if request.param == "sqlite":
+        yield None
+        return
+    import redis.asyncio as aioredis
+
+    from cas.store.redis import RedisStore
+
+    prefix = f"cas-test:{uuid.uuid4().hex}:"
+    yield await RedisStore.open(REDIS_URL, prefix=prefix)
+    client = aioredis.from_url(REDIS_URL)
+    keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+def async_header(receiver: Receiver) -> str:
+    return (
+        "<mes:AsyncReplyFlag>true</mes:AsyncReplyFlag>"
+        f"<mes:ReplyAddress>{receiver.url}</mes:ReplyAddress>{BYPASS_RETRY}"
+    )
+
+
+async def delivered(gateway: RunningGateway, timeout: float = 30.0) -> None:
+    """Until the outbox is empty: every message queued was answered OK by the receiver."""
+    async with asyncio.timeout(timeout):
+        while await gateway.gateway.store.outbox_pending():
+            await asyncio.sleep(0.05)
+
+
+def header_text(reply: Reply, name: str) -> str | None:
+    return reply.root.findtext(f".//mes:Header/mes:{name}", namespaces=NS)
+
+
+async def test_an_asynchronous_group_access_posts_every_members_result(backend):
+    fleet = MeterFleet(count=4)
+    async with (
+        fleet,
+        running_gateway(fleet.meters, store=backend) as gateway,
+        Receiver() as receiver,
+    ):
+        down = fleet.meters[3]
+        fleet[3].faults.no_answer = True
+        gateway.gateway.registry.put(dataclasses.replace(down, response_timeout=1.0))
+        members = [m.system_title for m in fleet.meters] + [UNKNOWN]
+        await create_group(gateway, "ASYNC", members_xml(*members))
+        before = datetime.now(UTC)
+        reply = await gateway.post(
+            envelope(
+                "create",
+                "DeviceAccess",
+                group_access("ASYNC"),
+                header_extra=async_header(receiver),
+                message_id="client-7",
+            )
+        )
+        assert reply.result == "OK", reply.error_codes
+        assert reply.accesses == []  # the results go to the ReplyAddress
+        (resource_id,) = reply.ids
+        assert receiver.requests == []  # answered before the down member timed out (1 s)
+        await receiver.wait_for(1, timeout=20)
+        after = datetime.now(UTC)
+        await delivered(gateway)
+        directory = await gateway.post(
+            envelope("get", "ResourceDirectory", request=f"<mes:ID>{resource_id}</mes:ID>")
+        )
+    (request,) = receiver.requests  # one message: five results fit in one part
+    response = read_reply(200, request.body)
+    assert header_text(response, "Verb") == "reply"
+    assert header_text(response, "CorrelationID") == "client-7"
+    assert header_text(response, "MessageID") == message_id(resource_id, 0, 1)
+    assert response.result == "PARTIAL" and response.ids == [resource_id]
+    results = response.results(0)
+    assert sorted(r.device_id for r in results) == sorted(members)  # one per member
+    by_device = {r.device_id: r for r in results}
+    for title in members[:3]:
+        assert by_device[title].kind == "XDLMSResult"
+        value = int(by_device[title].value(".//cos:double-long-unsigned"))
+        assert value in {readings.energy_import_wh(title, t) for t in (before, after)}
+    assert by_device[down.system_title].code == "4.1"
+    assert by_device[UNKNOWN].code == "2.4"
+    entry = directory_entry(directory, resource_id)
+    assert entry.findtext("dev:ResourceStatus", namespaces=NS) == "FINISHED"
+    progress = {
+        name: entry.findtext(f"dev:Progress/dev:{name}", namespaces=NS)
+        for name in ("Done", "Failed", "Pending")
+    }
+    assert progress == {"Done": "3", "Failed": "2", "Pending": "0"}
+
+
+async def test_an_asynchronous_group_access_of_1201_members_arrives_in_two_parts(backend):
+    fleet = MeterFleet(count=1200)
+    async with (
+        fleet,
+        running_gateway(fleet.meters, store=backend) as gateway,
+        Receiver() as receiver,
+    ):
+        members = [m.system_title for m in fleet.meters] + [UNKNOWN]
+        await create_group(gateway, "BIG", members_xml(*members))
+        before = datetime.now(UTC)
+        reply = await gateway.post(
+            envelope(
+                "create",
+                "DeviceAccess",
+                group_access("BIG"),
+                header_extra=async_header(receiver),
+                message_id="client-big",
+            )
+        )
+        assert reply.result == "OK", reply.error_codes
+        (resource_id,) = reply.ids
+        await receiver.wait_for(2, timeout=60)
+        after = datetime.now(UTC)
+        await delivered(gateway)
+    responses = [read_reply(200, r.body) for r in receiver.requests]
+    assert sorted(header_text(r, "MessageID") for r in responses) == sorted(
+        message_id(resource_id, 0, part) for part in (1, 2)
+    )
+    assert {header_text(r, "CorrelationID") for r in responses} == {"client-big"}
+    assert {r.result for r in responses} == {"PARTIAL"}  # the unknown member failed
+    by_part = {header_text(r, "MessageID"): r.results(0) for r in responses}
+    sizes = [len(by_part[message_id(resource_id, 0, part)]) for part in (1, 2)]
+    assert sizes == [1000, 201]
+    seen = [r.device_id for part in by_part.values() for r in part]
+    assert len(seen) == len(set(seen)) and set(seen) == set(members)
+    for result in (r for part in by_part.values() for r in part):
+        if result.device_id == UNKNOWN:
+            assert result.code == "2.4"
+            continue
+        value = int(result.value(".//cos:double-long-unsigned"))
+        expected = {readings.energy_import_wh(result.device_id, t) for t in (before, after)}
+        assert value in expected, result.device_id
+
+
+@pytest.mark.parametrize("kind", ["asynchronous", "scheduled"])
+async def test_a_closer_that_dies_after_queuing_leaves_the_sweeper_the_same_parts(
+    monkeypatch, kind
+):
+    """The worker completing the last task dies while closing the iteration, its parts queued:
+    the sweeper closes the iteration later and queues the same MessageIDs (nothing twice)."""
+    monkeypatch.setattr(iterations, "MESSAGE_RESULTS", 2)  # five results: parts of 2, 2, 1
+    clock = FakeClock()
+    fleet = MeterFleet(count=4)
+    async with (
+        fleet,
+        running_gateway(fleet.meters, clock=clock, background=False) as gateway,
+        Receiver() as receiver,
+    ):
+        store = gateway.gateway.store
+        members = [m.system_title for m in fleet.meters] + [UNKNOWN]
+        await create_group(gateway, "FIVE", members_xml(*members))
+        if kind == "scheduled":
+            access = group_access("FIVE", extra=schedule(clock.now))
+            header = f"<mes:ReplyAddress>{receiver.url}</mes:ReplyAddress>{BYPASS_RETRY}"
+        else:
+            access, header = group_access("FIVE"), async_header(receiver)
+        before = datetime.now(UTC)
+        reply = await gateway.post(
+            envelope("create", "DeviceAccess", access, header_extra=header, message_id="client-9")
+        )
+        (resource_id,) = reply.ids
+        finish = store.finish_iteration
+
+        async def dies(*args: object, **kwargs: object) -> bool:
+            raise RuntimeError("the closer died")
+
+        monkeypatch.setattr(store, "finish_iteration", dies)
+        await settle(gateway)  # the last task's worker queues the parts, then dies
+        assert await store.outbox_pending() == 3
+        (iteration,) = await store.iterations(resource_id)
+        assert iteration.status is IterationStatus.EXECUTING
+        monkeypatch.setattr(store, "finish_iteration", finish)
+        clock.advance(61)  # past the sweeper's grace
+        assert await gateway.gateway.sweeper.sweep() == 1
+        assert await store.outbox_pending() == 3  # the same three MessageIDs
+        (iteration,) = await store.iterations(resource_id)
+        assert iteration.status is IterationStatus.NOT_COMPLETED
+        assert (await store.get_resource(resource_id)).status == "FINISHED"
+        await gateway.gateway.delivery.deliver_due()
+        await receiver.wait_for(3)
+        after = datetime.now(UTC)
+        await delivered(gateway)
+    expected_ids = [message_id(resource_id, 0, part) for part in (1, 2, 3)]
+    assert sorted(receiver.message_ids(answered_ok=True)) == sorted(expected_ids)
+    assert len(receiver.requests) == 3
+    parts = {r.message_id: read_reply(200, r.body) for r in receiver.requests}
+    assert [len(parts[mid].results(0)) for mid in expected_ids] == [2, 2, 1]
+    if kind == "scheduled":  # EventMessages: Iteration and Part i/n
+        for number, mid in enumerate(expected_ids, 1):
+            assert header_text(parts[mid], "Verb") == "created"
+            assert header_text(parts[mid], "CorrelationID") == resource_id
+            assert properties(parts[mid]) == {"Iteration": "0", "Part": f"{number}/3"}
+    else:
+        assert {header_text(r, "Verb") for r in parts.values()} == {"reply"}
+        assert {header_text(r, "CorrelationID") for r in parts.values()} == {"client-9"}
+        assert {r.result for r in parts.values()} == {"PARTIAL"}
+    results = [result for part in parts.values() for result in part.results(0)]
+    assert sorted(r.device_id for r in results) == sorted(members)
+    for result in results:
+        if result.device_id == UNKNOWN:
+            assert result.code == "2.4"
+        else:
+            value = int(result.value(".//cos:double-long-unsigned"))
+            assert value in {
+                readings.energy_import_wh(result.device_id, t) for t in (before, after)
+            }
+
+
+def properties(reply: Reply) -> dict[str, str | None]:
+    return {
+        p.findtext("mes:Name", namespaces=NS): p.findtext("mes:Value", namespaces=NS)
+        for p in reply.root.iterfind(".//mes:Header/mes:Property", NS)
+    }
 
 
 def _now() -> str:
