@@ -8,10 +8,11 @@ When the resource has a ReplyAddress, the iteration's results are queued in the 
 EventMessage (Verb created, CorrelationID = the resource id, Property Iteration) for a
 scheduled resource, the ResponseMessage the client did not wait for (CorrelationID = its
 MessageID) for an asynchronous on-demand one. Large iterations are split into several
-messages of at most ``MESSAGE_RESULTS`` results (Property Part = "i/n"), each rendered and
-queued as its page of results is read from the store: a 10,000-member group access never has
-all its results in memory. Message ids are derived from resource, iteration and part, so a
-message queued twice is delivered once and a receiver can drop duplicates.
+messages of at most ``MESSAGE_RESULTS`` results (Header Property Part = "i/n", in both kinds),
+each rendered and queued as its page of results is read from the store: a 10,000-member
+group access never has all its results in memory. Message ids are derived from resource,
+iteration and part, so a message queued twice is delivered once and a receiver can drop
+duplicates.
 """
 
 from __future__ import annotations
@@ -109,10 +110,9 @@ def reply_message(
     assert resource.reply_address is not None
     mid = message_id(resource.id, iteration.number, part)
     payload = results_payload(resource, results)
+    part_of = [("Part", f"{part}/{parts}")] if parts > 1 else []
     if resource.scheduled:
-        properties = [("Iteration", str(iteration.number))]
-        if parts > 1:
-            properties.append(("Part", f"{part}/{parts}"))
+        properties = [("Iteration", str(iteration.number)), *part_of]
         if resource.missed_iterations:
             properties.append(("MissedIterations", str(resource.missed_iterations)))
         body = render_event(
@@ -134,6 +134,7 @@ def reply_message(
             message_id=mid,
             correlation_id=resource.message_id,
             timestamp=now,
+            properties=part_of,
         )
         body = render_response(response, SoapVersion.V12)
     return OutboxMessage(

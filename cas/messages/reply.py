@@ -62,16 +62,19 @@ def build_response(
     message_id: str | None = None,
     correlation_id: str | None = None,
     timestamp: datetime | None = None,
+    properties: Sequence[tuple[str, str | None]] = (),
 ) -> mes.ResponseMessage:
     """A ResponseMessage answering ``request`` (Verb reply, the request's Noun, CorrelationID
     = its MessageID). ``payload`` is a DeviceAccess / DeviceGroup list / ResourceDirectory
-    (any of the generated types, placed as mes:DeviceAccess etc.) or another dataclass."""
+    (any of the generated types, placed as mes:DeviceAccess etc.) or another dataclass;
+    ``properties``: Header Properties (name, value)."""
     header = mes.HeaderType(
         verb=mes.VerbType.REPLY,
         noun=noun or (request.noun if request else "") or "",
         timestamp=xml_timestamp(timestamp),
         message_id=message_id or new_message_id(),
         correlation_id=correlation_id or (request.message_id if request else None),
+        property=[mes.MessagePropertyType(name=name, value=value) for name, value in properties],
     )
     reply = mes.ReplyType(
         result=ResultType(result),

@@ -305,6 +305,7 @@ async def test_an_asynchronous_group_access_of_1201_members_arrives_in_two_parts
     by_part = {header_text(r, "MessageID"): r.results(0) for r in responses}
     sizes = [len(by_part[message_id(resource_id, 0, part)]) for part in (1, 2)]
     assert sizes == [1000, 201]
+    assert sorted(properties(r)["Part"] for r in responses) == ["1/2", "2/2"]
     seen = [r.device_id for part in by_part.values() for r in part]
     assert len(seen) == len(set(seen)) and set(seen) == set(members)
     for result in (r for part in by_part.values() for r in part):
@@ -378,6 +379,8 @@ async def test_a_closer_that_dies_after_queuing_leaves_the_sweeper_the_same_part
         assert {header_text(r, "Verb") for r in parts.values()} == {"reply"}
         assert {header_text(r, "CorrelationID") for r in parts.values()} == {"client-9"}
         assert {r.result for r in parts.values()} == {"PARTIAL"}
+        for number, mid in enumerate(expected_ids, 1):  # ResponseMessages: Part i/n
+            assert properties(parts[mid]) == {"Part": f"{number}/3"}
     results = [result for part in parts.values() for result in part.results(0)]
     assert sorted(r.device_id for r in results) == sorted(members)
     for result in results:
