@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from xsdata.models.datatype import XmlDateTime, XmlDuration
 
+from cas.access.descriptors import touched
 from cas.access.iterations import finalize, results_payload
 from cas.access.paging import mark_page, page_options
 from cas.access.resources import (
@@ -273,6 +274,7 @@ def resource_info(resource: Resource, iteration) -> dev.ResourceInfoType:
             failed=iteration.results_failed,
             pending=max(0, total - done_results),
         )
+    attributes, methods = touched(resource.request)
     return dev.ResourceInfoType(
         id=resource.id,
         resource_type=dev.ResourceKindType(str(resource.kind)),
@@ -288,6 +290,8 @@ def resource_info(resource: Resource, iteration) -> dev.ResourceInfoType:
         async_reply_flag=resource.async_reply,
         accept_data_notification=resource.kind is ResourceKind.DATA_NOTIFICATION or None,
         device_reference_or_group_reference=references,
+        cosem_attribute_descriptor=list(attributes),
+        cosem_method_descriptor=list(methods),
         progress=progress,
     )
 

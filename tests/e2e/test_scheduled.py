@@ -351,3 +351,71 @@ async def test_an_async_reply_without_receiver_is_refused(setup):
     )
     assert reply.result == "FAILED" or reply.status == 400
     await asyncio.sleep(0)
+
+
+async def test_the_directory_entry_shows_what_was_sent(setup):
+    from tests.support.soap import action_xml, time_sync_xml
+
+    fleet, gateway, clock = setup
+    titles = [m.system_title for m in fleet.meters]
+    activates = clock.now + timedelta(minutes=2)
+    expires = activates + timedelta(hours=1)
+    accesses = [
+        get_xml(*ENERGY),
+        get_xml(*ENERGY, invoke=194),  # the same attribute again: listed once
+        get_xml(8, "0.0.1.0.0.255", 2),
+        action_xml(70, "0.0.96.3.10.255", 2),
+        time_sync_xml(5, 60),
+    ]
+    extra = schedule(activates, "PT5M", "PT1M", expires, priority=9)
+    reply_address = "http://127.0.0.1:9/results"
+    created = await gateway.post(
+        envelope(
+            "create",
+            "DeviceAccess",
+            device_access(titles, accesses, extra),
+            header_extra=f"<mes:ReplyAddress>{reply_address}</mes:ReplyAddress>",
+        )
+    )
+    assert created.result == "OK", created.error_codes
+    (resource_id,) = created.ids
+
+    entry = directory_entry(await gateway.post(envelope("get", "ResourceDirectory")), resource_id)
+
+    def text(path: str) -> str | None:
+        return entry.findtext(path, namespaces=NS)
+
+    assert text("dev:ResourceStatus") == "ACCEPTED"
+    assert text("dev:LastActivation") is None  # nothing ran yet
+    assert datetime.fromisoformat(text("dev:Activates")) == activates
+    assert datetime.fromisoformat(text("dev:Expires")) == expires
+    assert (text("dev:RepeatingInterval"), text("dev:Duration")) == ("PT300S", "PT60S")
+    assert text("dev:Priority") == "9"
+    assert text("dev:ReplyAddress") == reply_address
+    references = [r.get("DeviceID") for r in entry.iterfind("dev:DeviceReference", NS)]
+    assert references == titles
+    attributes = [
+        (
+            d.findtext("cos:class-id", namespaces=NS),
+            d.findtext("cos:instance-id", namespaces=NS),
+            d.findtext("cos:attribute-id", namespaces=NS),
+        )
+        for d in entry.iterfind("dev:CosemAttributeDescriptor", NS)
+    ]
+    assert attributes == [("3", "0100010800FF", "2"), ("8", "0000010000FF", "2")]
+    methods = [
+        (
+            d.findtext("cos:class-id", namespaces=NS),
+            d.findtext("cos:instance-id", namespaces=NS),
+            d.findtext("cos:method-id", namespaces=NS),
+        )
+        for d in entry.iterfind("dev:CosemMethodDescriptor", NS)
+    ]
+    assert methods == [("70", "000060030AFF", "2")]
+
+    clock.advance(120)
+    await settle(gateway)
+    entry = directory_entry(await gateway.post(envelope("get", "ResourceDirectory")), resource_id)
+    assert datetime.fromisoformat(entry.findtext("dev:LastActivation", namespaces=NS)) == (
+        clock.now
+    )
