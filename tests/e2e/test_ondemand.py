@@ -398,3 +398,29 @@ async def test_upgrade_is_not_supported_and_the_other_accesses_answer(setup):
     assert [(r.device_id, r.value(".//cos:visible-string")) for r in serial] == [
         (title, readings.serial_number(title)) for title in titles
     ]
+
+
+@pytest.mark.parametrize("limit", [64, 3])
+async def test_devices_of_one_request_run_concurrently_within_the_limit(limit):
+    import time
+
+    from cas.gateway import GatewaySettings
+
+    latency = 0.25  # the meters wait this long before each answer
+    fleet = MeterFleet(count=6, latency=latency)
+    settings = GatewaySettings(device_concurrency=limit)
+    async with fleet, running_gateway(fleet.meters, settings=settings) as gateway:
+        titles = [meter.system_title for meter in fleet.meters]
+        started = time.perf_counter()
+        reply = await gateway.post(
+            envelope("create", "DeviceAccess", device_access(titles, [get_xml(*ENERGY)]))
+        )
+        elapsed = time.perf_counter() - started
+        assert reply.result == "OK", reply.error_codes
+        assert [r.device_id for r in reply.results(0)] == titles
+        assert fleet.stats.associations == 6
+    one_meter = 2 * latency  # association + GET; one after the other, six take 3 s
+    if limit >= len(titles):  # all six at once: about one meter's time
+        assert one_meter <= elapsed < 3 * one_meter
+    else:  # three at a time: two rounds
+        assert 2 * one_meter <= elapsed < 5 * one_meter
