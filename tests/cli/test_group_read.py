@@ -70,3 +70,41 @@ async def test_group_read_refuses_bad_input_clearly():
     assert unknown[0] == 1 and "no device group" in unknown[2]
     assert bad_obis[0] == 2 and "OBIS" in bad_obis[2]
     assert "Traceback" not in unknown[2] + bad_obis[2]
+
+
+async def test_ctrl_c_cancels_the_group_access_and_keeps_what_was_done():
+    import re
+    import signal
+
+    from cas.gateway import GatewaySettings
+    from tests.support.soap import NS, envelope
+
+    fleet = MeterFleet(count=20, latency=0.2)
+    settings = GatewaySettings(worker_concurrency=2)  # about 4 s for the whole group
+    async with fleet, running_gateway(fleet.meters, settings=settings) as gateway:
+        process = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "cas", "group-read", "--url", gateway.url),
+            *("DG_ALL_METERS", "3", "1.0.1.8.0.255", "2"),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        seen = ""
+        async with asyncio.timeout(30):
+            while not re.search(r"ok [1-9]", seen):  # some members done, not all
+                seen += (await process.stderr.read(256)).decode()
+        process.send_signal(signal.SIGINT)
+        _out, rest = await asyncio.wait_for(process.communicate(), 30)
+        err = seen + rest.decode()
+        (resource_id,) = re.findall(r"group access (R-\w+)", err)
+        assert process.returncode == 130
+        assert f"cancelled {resource_id}" in err
+        store = gateway.gateway.store
+        kept = len(await store.results(resource_id))
+        directory = await gateway.post(
+            envelope("get", "ResourceDirectory", request=f"<mes:ID>{resource_id}</mes:ID>")
+        )
+        assert directory.root.findtext(".//dev:ResourceStatus", namespaces=NS) == "CANCELLED"
+        await asyncio.sleep(1.0)  # what was under way may finish; nothing new starts
+        after = len(await store.results(resource_id))
+        assert 1 <= kept <= after <= kept + 2 < 20
+        assert fleet.stats.associations < 20
