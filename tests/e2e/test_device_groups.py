@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from dataclasses import replace
 
 import pytest
 
 from cas.registry import Meter
 from cas.simulator import MeterFleet
-from tests.store.conftest import REDIS_URL
 from tests.support.gateway import running_gateway
 from tests.support.serve import Serve
 from tests.support.soap import NS, device_access, envelope, get_xml
@@ -97,25 +95,6 @@ def next_page(reply) -> str | None:
 
 
 # --- fixtures ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-async def backend(request):
-    """None (the gateway's own SQLite file) or a RedisStore under a key prefix of its own."""
-    if request.param == "sqlite":
-        yield None
-        return
-    from cas.store.redis import RedisStore
-
-    prefix = f"cas-test:{uuid.uuid4().hex}:"
-    yield await RedisStore.open(REDIS_URL, prefix=prefix)
-    import redis.asyncio as aioredis
-
-    client = aioredis.from_url(REDIS_URL)
-    keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 def segmented(meters: list[Meter]) -> list[Meter]:

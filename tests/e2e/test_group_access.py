@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -16,14 +13,13 @@ import pytest
 from cas.access import iterations
 from cas.access.iterations import message_id
 from cas.simulator import MeterFleet, readings
-from cas.store import IterationStatus, Store
+from cas.store import IterationStatus
 from tests.e2e.test_scheduled import BYPASS_RETRY, ENERGY, directory_entry, schedule, settle
 from tests.support.clock import FakeClock
 from tests.support.gateway import RunningGateway, running_gateway
 from tests.support.receiver import Receiver
 from tests.support.soap import NS, Reply, envelope, get_xml, read_reply
 
-REDIS_URL = os.environ.get("CAS_TEST_REDIS", "redis://127.0.0.1:6379/0")
 UNKNOWN = "0000000000000BAD"  # in a group, not in the registry: its result is 2.4
 
 
@@ -177,25 +173,6 @@ async def test_a_group_changed_during_an_iteration_affects_the_next_one():
         by_iteration.setdefault(result.iteration, []).append(result.device_id)
     assert sorted(by_iteration[0]) == sorted([first, second])
     assert by_iteration[1] == [third]
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-async def backend(request) -> AsyncIterator[Store | None]:
-    """None (the gateway's own SQLite file) or a RedisStore under a key prefix of its own."""
-    if request.param == "sqlite":
-        yield None
-        return
-    import redis.asyncio as aioredis
-
-    from cas.store.redis import RedisStore
-
-    prefix = f"cas-test:{uuid.uuid4().hex}:"
-    yield await RedisStore.open(REDIS_URL, prefix=prefix)
-    client = aioredis.from_url(REDIS_URL)
-    keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 def async_header(receiver: Receiver) -> str:

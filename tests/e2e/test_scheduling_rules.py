@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import redis.asyncio as aioredis
 from lxml import etree
 
 from cas.access.worker import TaskWorker
 from cas.simulator import MeterFleet, readings
-from cas.store import ResourceStatus, Store
-from cas.store.redis import RedisStore
+from cas.store import ResourceStatus
 from cas.store.sqlite import SqliteStore
 from tests.e2e.test_group_access import create_group, group_payload, members_xml
 from tests.e2e.test_scheduled import (
@@ -28,7 +24,6 @@ from tests.e2e.test_scheduled import (
     schedule,
     settle,
 )
-from tests.store.conftest import REDIS_URL
 from tests.support.clock import FakeClock
 from tests.support.gateway import running_gateway
 from tests.support.receiver import Receiver
@@ -347,21 +342,6 @@ def groups_access(groups: list[str], accesses: list[str], extra: str) -> str:
         f"<mes:DeviceAccess><dev:DevicesReferenceList>{references}</dev:DevicesReferenceList>"
         f"<dev:CosemAccessList>{items}</dev:CosemAccessList>{extra}</mes:DeviceAccess>"
     )
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-async def backend(request) -> AsyncIterator[Store | None]:
-    """None (the gateway's own SQLite file) or a RedisStore under a key prefix of its own."""
-    if request.param == "sqlite":
-        yield None
-        return
-    prefix = f"cas-test:{uuid.uuid4().hex}:"
-    yield await RedisStore.open(REDIS_URL, prefix=prefix)
-    client = aioredis.from_url(REDIS_URL)
-    keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 @pytest.fixture
