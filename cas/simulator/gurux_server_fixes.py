@@ -717,43 +717,67 @@ class FixedSecureServer(GXDLMSSecureServer):
         request_type = data.getUInt8()
         invoke_id = data.getUInt8()
         settings.updateInvokeId(invoke_id)
-        if request_type != 1:
+        if request_type == 1:  # action-request-normal
+            ci, ln, method = self._method_descriptor(data)
+            parameters = None
+            if data.getUInt8() != 0:
+                parameters = _GXCommon.getData(settings, data, _GXDataInfo())
+            is_hls_reply = ci == ObjectType.ASSOCIATION_LOGICAL_NAME and method == 1
+            if not settings.acceptConnection() and not is_hls_reply:
+                raise GXDLMSConfirmedServiceError(1, 6, 0)
+            status, result_data = self._invoke(ci, ln, method, parameters, sr)
+            apdu = bytearray((Command.METHOD_RESPONSE, 1, invoke_id))
+            apdu += _action_response(status, result_data)
+        elif request_type == 3:  # action-request-with-list
+            if not settings.acceptConnection():
+                raise GXDLMSConfirmedServiceError(1, 6, 0)
+            count = _GXCommon.getObjectCount(data)
+            descriptors = [self._method_descriptor(data) for _ in range(count)]
+            parameters = [
+                _GXCommon.getData(settings, data, _GXDataInfo())
+                for _ in range(_GXCommon.getObjectCount(data))
+            ]
+            if len(parameters) != count:
+                raise GXDLMSConfirmedServiceError(1, 6, 0)
+            apdu = bytearray((Command.METHOD_RESPONSE, 3, invoke_id)) + _object_count(count)
+            for (ci, ln, method), value in zip(descriptors, parameters, strict=True):
+                # the HLS reply (association method 1) is a pass of its own, never in a list
+                if ci == ObjectType.ASSOCIATION_LOGICAL_NAME and method == 1:
+                    apdu += _action_response(ErrorCode.READ_WRITE_DENIED, None)
+                else:
+                    apdu += _action_response(*self._invoke(ci, ln, method, value, sr))
+        else:  # with a parameter block: not offered by the simulator
             raise GXDLMSConfirmedServiceError(1, 6, 0)
+        self._send_apdu(bytes(apdu))
+
+    @staticmethod
+    def _method_descriptor(data: GXByteBuffer) -> tuple[int, bytes, int]:
         ci = data.getUInt16()
         ln = bytearray(6)
         data.get(ln)
-        method = data.getUInt8()
-        parameters = None
-        if data.getUInt8() != 0:
-            parameters = _GXCommon.getData(settings, data, _GXDataInfo())
-        is_hls_reply = ci == ObjectType.ASSOCIATION_LOGICAL_NAME and method == 1
-        if not settings.acceptConnection() and not is_hls_reply:
-            raise GXDLMSConfirmedServiceError(1, 6, 0)
-        obj = self._find(ci, bytes(ln))
-        result_data: bytes | None = None
+        return ci, bytes(ln), data.getUInt8()
+
+    def _invoke(
+        self, ci: int, ln: bytes, method: int, parameters: Any, sr: GXServerReply
+    ) -> tuple[int, bytes | None]:
+        """One method invocation: (action result, encoded return data or None)."""
+        settings = self.settings
+        obj = self._find(ci, ln)
         if obj is None:
-            status = ErrorCode.UNDEFINED_OBJECT
-        elif isinstance(obj, GXDLMSAssociationLogicalName) and method == 1:
-            status, result_data = self._hls_reply(obj, parameters, sr)
-        else:
-            e = ServerValueEventArgs(self, obj, method, 0, parameters)
-            if self.onGetMethodAccess(e) == MethodAccessMode.NO_ACCESS:
-                status = ErrorCode.READ_WRITE_DENIED
-            else:
-                self.onPreAction([e])
-                reply = e.eventValue if e.handled else obj.invoke(settings, e)
-                self.onPostAction([e])
-                status = e.error
-                if reply is not None and status == ErrorCode.OK:
-                    bb = GXByteBuffer()
-                    _GXCommon.setData(settings, bb, _GXCommon.getDLMSDataType(reply), reply)
-                    result_data = bytes(bb.array())
-        apdu = bytearray((Command.METHOD_RESPONSE, 1, invoke_id, status))
-        if result_data is None:
-            apdu.append(0)  # no return parameters
-        else:
-            apdu += b"\x01\x00" + result_data  # return-parameters: data
-        self._send_apdu(bytes(apdu))
+            return ErrorCode.UNDEFINED_OBJECT, None
+        if isinstance(obj, GXDLMSAssociationLogicalName) and method == 1:
+            return self._hls_reply(obj, parameters, sr)
+        e = ServerValueEventArgs(self, obj, method, 0, parameters)
+        if self.onGetMethodAccess(e) == MethodAccessMode.NO_ACCESS:
+            return ErrorCode.READ_WRITE_DENIED, None
+        self.onPreAction([e])
+        reply = e.eventValue if e.handled else obj.invoke(settings, e)
+        self.onPostAction([e])
+        if reply is None or e.error != ErrorCode.OK:
+            return e.error, None
+        bb = GXByteBuffer()
+        _GXCommon.setData(settings, bb, _GXCommon.getDLMSDataType(reply), reply)
+        return e.error, bytes(bb.array())
 
     def _hls_reply(
         self, association: GXDLMSAssociationLogicalName, parameters: Any, sr: GXServerReply
@@ -809,6 +833,13 @@ class FixedSecureServer(GXDLMSSecureServer):
         import hmac
 
         return hmac.compare_digest(self.gmac(system_title, counter, challenge), tag)
+
+
+def _action_response(status: int, result_data: bytes | None) -> bytes:
+    """Action-Response-With-Optional-Data: the result, then return-parameters (data) or none."""
+    if result_data is None:
+        return bytes((status, 0))
+    return bytes((status, 1, 0)) + result_data
 
 
 def _object_count(count: int) -> bytes:

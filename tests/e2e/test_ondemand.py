@@ -8,7 +8,6 @@ import pytest
 from lxml import etree
 
 from cas.simulator import MeterFleet, readings
-from cas.simulator.server import SecurityMode
 from tests.support.gateway import running_gateway
 from tests.support.soap import (
     NS,
@@ -328,44 +327,47 @@ async def test_set_with_list_answers_each_attribute(setup):
     )
 
 
-async def test_action_with_list_is_refused_by_the_simulator(setup):
-    """The simulator serves action-request-normal only: it answers a with-list request with
-    an (unciphered) confirmed-service-error. On an unciphered association that is the
-    meter's answer; inside a ciphered one the gateway refuses it as a security failure
-    (5.102, see README "Known limitations") and does not run the next access (5.2)."""
+async def test_action_with_list_runs_each_method_in_order(setup):
     fleet, gateway = setup
     meter = fleet[0]
     title = meter.system_title
     zero = "<cos:integer>0</cos:integer>"
-    request = action_list_xml(
-        [(70, DISCONNECT_CONTROL, 1), (70, DISCONNECT_CONTROL, 2)], [zero] * 2
-    )
+    disconnect, reconnect = (70, DISCONNECT_CONTROL, 1), (70, DISCONNECT_CONTROL, 2)
+    missing = (70, "0.0.96.3.99.255", 1)  # no such disconnector
+    request = action_list_xml([disconnect, missing], [zero] * 2)
     reply = await gateway.post(
         envelope(
             "create", "DeviceAccess", device_access([title], [request, get_xml(*DISCONNECT_STATE)])
         )
     )
-    refused, state = reply.results(0)[0], reply.results(1)[0]
-    if meter.security is SecurityMode.HLS_GMAC:
-        assert reply.result == "FAILED"
-        assert refused.code == "5.102"
-        assert "unprotected response in a ciphered association: 0E010600" in refused.reason
-        assert state.code == "5.2"
-        assert reply.error_codes == ["5.102", "5.2"]
-    else:
-        assert reply.result == "OK", reply.error_codes
-        assert refused.kind == "XDLMSResult"
-        assert etree.QName(refused.element).localname == "confirmed-service-error"
-        assert refused.value("cos:initiateError/cos:initiate") == "other"
-        assert state.value(".//cos:data/cos:boolean") == "true"
-    assert meter.output_state is True
-    assert not meter.state.runtime_events  # neither method ran (each would log an event)
-    # The meter is served normally afterwards (a new association where the old one broke).
-    after = await gateway.post(
-        envelope("create", "DeviceAccess", device_access([title], [get_xml(*DISCONNECT_STATE)]))
+    assert reply.result == "OK", reply.error_codes
+    answered, state = reply.results(0)[0], reply.results(1)[0]
+    assert etree.QName(answered.element).localname == "action-response"
+    outcomes = [e.text for e in answered.element.iterfind(".//cos:result", NS)]
+    assert outcomes == ["success", "object-undefined"]
+    assert state.value(".//cos:data/cos:boolean") == "false"
+    assert meter.output_state is False
+    reply = await gateway.post(
+        envelope(
+            "create",
+            "DeviceAccess",
+            device_access(
+                [title],
+                [action_list_xml([reconnect, disconnect, reconnect], [zero] * 3)],
+            ),
+        )
     )
-    assert after.result == "OK", after.error_codes
-    assert after.results(0)[0].value(".//cos:data/cos:boolean") == "true"
+    outcomes = [e.text for e in reply.results(0)[0].element.iterfind(".//cos:result", NS)]
+    assert outcomes == ["success"] * 3
+    assert meter.output_state is True
+    # each method ran once, in order: disconnect, reconnect, disconnect, reconnect
+    events = [code for _, code in meter.state.runtime_events]
+    assert events == [
+        readings.REMOTE_DISCONNECT,
+        readings.REMOTE_RECONNECT,
+        readings.REMOTE_DISCONNECT,
+        readings.REMOTE_RECONNECT,
+    ]
 
 
 async def test_upgrade_is_not_supported_and_the_other_accesses_answer(setup):
