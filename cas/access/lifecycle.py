@@ -173,8 +173,21 @@ class Resources:
                 due = due_time(candidate, next_number + 1)
             expired = candidate.expires is not None and due > candidate.expires
             await self.store.reschedule(resource.id, None if expired else due)
+            if expired:
+                await self._finish_unless_running(resource)
         self.wake()
         return build_response(request.header, ids=[resource.id])
+
+    async def _finish_unless_running(self, resource: Resource) -> None:
+        """No iteration will start any more (Expires moved before the next one): FINISHED
+        now, unless an iteration is running (its closing finds it does not run again)."""
+        if resource.last_iteration >= 0:
+            last = await self.store.get_iteration(resource.id, resource.last_iteration)
+            if last is not None and last.status is IterationStatus.EXECUTING:
+                return
+        await self.store.update_resource(
+            resource.id, {"status": ResourceStatus.FINISHED}, unless_status=TERMINAL_STATUSES
+        )
 
     async def cancel(self, request: ParsedRequest):
         resource = await self._resource(request, request.request.id)

@@ -419,3 +419,36 @@ async def test_the_directory_entry_shows_what_was_sent(setup):
     assert datetime.fromisoformat(entry.findtext("dev:LastActivation", namespaces=NS)) == (
         clock.now
     )
+
+
+async def test_a_change_that_moves_expires_before_the_next_iteration_finishes_it(setup):
+    fleet, gateway, clock = setup
+    titles = [m.system_title for m in fleet.meters]
+    start = clock.now
+    created = await gateway.post(
+        envelope(
+            "create",
+            "DeviceAccess",
+            device_access(titles, [get_xml(*ENERGY)], schedule(start, "PT10M")),
+        )
+    )
+    (resource_id,) = created.ids
+    await settle(gateway)  # iteration 0 runs and closes
+    clock.now = start + timedelta(minutes=3)
+    changed = await gateway.post(
+        envelope(
+            "change",
+            "DeviceAccess",
+            f'<mes:DeviceAccess ID="{resource_id}">'
+            f"{schedule(expires=start + timedelta(minutes=5))}</mes:DeviceAccess>",
+            request=f"<mes:ID>{resource_id}</mes:ID>",
+        )
+    )
+    assert changed.result == "OK", changed.error_codes
+    entry = directory_entry(await gateway.post(envelope("get", "ResourceDirectory")), resource_id)
+    assert entry.findtext("dev:ResourceStatus", namespaces=NS) == "FINISHED"
+    clock.now = start + timedelta(minutes=30)
+    await settle(gateway)
+    store = gateway.gateway.store
+    assert [i.number for i in await store.iterations(resource_id)] == [0]
+    assert await store.next_due() is None
