@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from xsdata.formats.converter import converter
 from xsdata.formats.dataclass.serializers import XmlSerializer
+from xsdata.models.datatype import XmlDateTime
 
 from cas.xmlbind import CONTEXT, Unsupported
 from cas.xmlbind.values import Encoders, decoder
@@ -141,3 +142,47 @@ def test_floats_keep_xsdata_spelling():
         "-0.0",
         "0.1",
     ]
+
+
+_date_times = st.builds(
+    "{}-{}-{}T{}:{}:{}{}{}".format,
+    st.sampled_from(["2026", "0000", "0001", "9999", "1970", "2024", "20260", "-2026"]),
+    st.sampled_from(["01", "02", "12", "13", "00", "1"]),
+    st.sampled_from(["01", "28", "29", "30", "31", "32", "00"]),
+    st.sampled_from(["00", "23", "24", "25", "7"]),
+    st.sampled_from(["00", "59", "60"]),
+    st.sampled_from(["00", "59", "60", "61"]),
+    st.sampled_from(["", ".5", ".123", ".123456", ".1234567", ".", ".x"]),
+    st.sampled_from(
+        [
+            "",
+            "Z",
+            "+00:00",
+            "-00:00",
+            "+01:30",
+            "-05:00",
+            "+14:00",
+            "+14:59",
+            "-14:59",
+            "+15:00",
+            "+09:60",
+            "+1:00",
+            "z",
+            " ",
+        ]
+    ),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_date_times)
+def test_date_times_decode_as_xsdata_decodes_them(text):
+    var = VARS["date-time"]
+    assert repr(_fast_decode(text, var)) == repr(_xsdata_decode(text, var))
+
+
+def test_plain_date_times_take_the_fast_form():
+    decode = decoder(VARS["date-time"])
+    value = decode("2026-11-22T06:38:38.25+01:30")
+    assert repr(value) == "XmlDateTime(2026, 11, 22, 6, 38, 38, 250000000, 90)"
+    assert decode("2024-02-29T23:59:59") == XmlDateTime(2024, 2, 29, 23, 59, 59, 0, None)
