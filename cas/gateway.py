@@ -127,7 +127,6 @@ class Gateway:
             poll_interval=settings.poll_interval,
             retry=settings.retry,
             on_outbox=self.delivery.wake,
-            keep_sessions=not is_shared(self.store),
         )
         self.scheduler = Scheduler(
             self.store,

@@ -59,14 +59,10 @@ class TaskWorker:
         rng: random.Random | None = None,
         on_outbox: Callable[[], None] | None = None,
         hold: asyncio.Event | None = None,
-        keep_sessions: bool = True,
     ) -> None:
         """``hold``: claim only while this event is set (the local dispatcher's ``quiet``:
         due iterations are started before more tasks are taken on), or after waiting
-        ``HOLD_LIMIT`` seconds for it. ``keep_sessions=False`` (several nodes share the
-        meters): a task's association is released after use unless another task of this
-        node waits for the meter; kept idle, it would hold the meter's lock against the
-        other nodes' tasks for that meter."""
+        ``HOLD_LIMIT`` seconds for it."""
         self.store = store
         self.runner = runner
         self.hold = hold
@@ -78,7 +74,6 @@ class TaskWorker:
         self.retry = retry or RetryPolicy()
         self.rng = rng or random.Random()
         self.on_outbox = on_outbox
-        self.keep_sessions = keep_sessions
         self._running: set[asyncio.Task] = set()
         self._wake = asyncio.Event()
         self._slot_free = asyncio.Event()
@@ -170,8 +165,7 @@ class TaskWorker:
             priority=task.priority,
             # a one-shot group access touches each member once: its associations are
             # released after use instead of piling up idle (and being evicted one by one)
-            keep_session=self.keep_sessions
-            and (bool(resource.repeating_interval) or not resource.groups),
+            keep_session=bool(resource.repeating_interval) or not resource.groups,
         )
         async with self._lease_kept(task):
             run = await execute_device(self.runner, self.store, work)

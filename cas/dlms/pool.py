@@ -39,6 +39,14 @@ class MeterGuard(Protocol):
 
     async def release_meter(self, system_title: str, owner: str) -> None: ...
 
+    async def want_meter(self, system_title: str) -> None:
+        """Ask the node holding the meter to release it once idle."""
+        ...
+
+    def wanted_meters(self) -> AsyncIterator[str]:
+        """The meters other nodes ask for."""
+        ...
+
 
 @dataclass(eq=False)
 class _Slot:
@@ -50,6 +58,7 @@ class _Slot:
     idle_timer: asyncio.TimerHandle | None = None
     users: int = 0  # callers inside session() for this meter (using it or waiting)
     closing: asyncio.Task | None = None  # its last association's release, under way
+    wanted: bool = False  # another node waits for the meter: release after this use
 
 
 @dataclass
@@ -58,6 +67,7 @@ class PoolStats:
     reused: int = 0  # times an open association served a caller
     released_idle: int = 0  # associations released by the idle timer (or to make room)
     released_after_use: int = 0  # associations of one-shot work released once used
+    released_wanted: int = 0  # associations released because another node asked
     discarded: int = 0  # failed sessions dropped
 
 
@@ -104,6 +114,7 @@ class SessionPool:
         self.admission = admission or Admission(max_sessions)
         self.admission.evict = self._evict_idle
         self._background: set[asyncio.Task] = set()
+        self._listener: asyncio.Task | None = None  # other nodes' requests for meters
         self._closed = False
 
     # --- public -------------------------------------------------------------------------------
@@ -130,6 +141,8 @@ class SessionPool:
         after this use unless another caller is waiting for the meter."""
         if self._closed:
             raise RuntimeError("the session pool is closed")
+        if self.guard is not None and self._listener is None:
+            self._listener = asyncio.get_running_loop().create_task(self._release_wanted())
         slot = self._slot(meter)
         slot.users += 1
         try:
@@ -142,6 +155,10 @@ class SessionPool:
                 finally:
                     if not session.usable or self._closed:
                         await self._discard(slot, "failed" if not self._closed else "pool closing")
+                    elif slot.wanted:  # another node waits: it goes before our next use
+                        slot.wanted = False
+                        self.stats.released_wanted += 1
+                        self._close_in_background(slot, "wanted by another node", evicted=False)
                     elif keep or slot.users > 1:
                         self._arm_idle_timer(slot, meter)
                         self._now_idle(slot)
@@ -161,6 +178,10 @@ class SessionPool:
     async def close(self) -> None:
         """Release every association (RLRQ, disconnect) and stop the idle timers."""
         self._closed = True
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
         for slot in list(self._slots.values()):
             self._cancel_idle_timer(slot)
         await asyncio.gather(
@@ -246,6 +267,7 @@ class SessionPool:
     async def _release(self, slot: _Slot, why: str) -> None:
         """Close the slot's session properly (RLRQ); the caller holds the slot's lock."""
         self._not_idle(slot)
+        slot.wanted = False
         session, slot.session = slot.session, None
         if session is None:
             return
@@ -258,6 +280,7 @@ class SessionPool:
 
     async def _discard(self, slot: _Slot, why: str) -> None:
         self._not_idle(slot)
+        slot.wanted = False  # the meter is free for the other node once discarded
         session, slot.session = slot.session, None
         if session is None:
             return
@@ -336,6 +359,8 @@ class SessionPool:
         deadline = loop.time() + self.busy_wait
         pause = 0.05
         while not await self.guard.acquire_meter(title, self.owner, self.lock_ttl):
+            with contextlib.suppress(Exception):  # the holder releases it once idle
+                await self.guard.want_meter(title)
             if loop.time() + pause > deadline:
                 raise MeterBusy(
                     f"meter {title}: in use by another gateway node"
@@ -347,6 +372,27 @@ class SessionPool:
         if old is not None:
             old.cancel()
         self._renewals[title] = loop.create_task(self._keep_lock(title))
+
+    async def _release_wanted(self) -> None:
+        """Another node waits for a meter this node holds: release its association now if
+        idle, else right after the use under way."""
+        while not self._closed:
+            try:
+                async for title in self.guard.wanted_meters():
+                    slot = self._slots.get(title)
+                    if slot is None or slot.session is None:
+                        continue  # not ours (any more)
+                    if slot.lock.locked():
+                        slot.wanted = True
+                        continue
+                    self._cancel_idle_timer(slot)
+                    self.stats.released_wanted += 1
+                    self._close_in_background(slot, "wanted by another node", evicted=False)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("listening for meters other nodes want; again in 1 s")
+                await asyncio.sleep(1.0)
 
     async def _keep_lock(self, title: str) -> None:
         while True:

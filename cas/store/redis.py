@@ -76,11 +76,13 @@ claims are then only delayed by a lease; ``put_results`` may store a result twic
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import json
 import logging
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -88,6 +90,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import DataError, ResponseError
 
 try:
@@ -199,6 +202,11 @@ class RedisKeys:
 
     def meter(self, system_title: str) -> str:
         return f"{self.prefix}meter:{system_title}"
+
+    @property
+    def meters_wanted(self) -> str:
+        """Pub/sub channel: a node waiting for a meter another node holds names it here."""
+        return f"{self.prefix}meters-wanted"
 
 
 def running_member(rid: str, number: int) -> str:
@@ -857,6 +865,27 @@ class RedisStore:
 
     async def release_meter(self, system_title: str, owner: str) -> None:
         await self._run("RELEASE_METER", [self.keys.meter(system_title)], [owner])
+
+    async def want_meter(self, system_title: str) -> None:
+        """Ask the node holding the meter's lock to release it once it is idle."""
+        await self._client.publish(self.keys.meters_wanted, system_title)
+
+    async def wanted_meters(self) -> AsyncIterator[str]:
+        """The meters other nodes wait for, as they ask (subscribed again after a lost
+        connection; a request made meanwhile is lost, and the waiter asks again)."""
+        while True:
+            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.keys.meters_wanted)
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        yield message["data"].decode("ascii", "replace")
+            except (RedisConnectionError, OSError) as error:
+                logger.warning("listening for wanted meters: %s; subscribing again", error)
+                await asyncio.sleep(1.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
 
     # --- invocation counters ------------------------------------------------------------------
 
