@@ -156,9 +156,7 @@ class SessionPool:
                     if not session.usable or self._closed:
                         await self._discard(slot, "failed" if not self._closed else "pool closing")
                     elif slot.wanted:  # another node waits: it goes before our next use
-                        slot.wanted = False
-                        self.stats.released_wanted += 1
-                        self._close_in_background(slot, "wanted by another node", evicted=False)
+                        self._release_for_another_node(slot)
                     elif keep or slot.users > 1:
                         self._arm_idle_timer(slot, meter)
                         self._now_idle(slot)
@@ -386,13 +384,17 @@ class SessionPool:
                         slot.wanted = True
                         continue
                     self._cancel_idle_timer(slot)
-                    self.stats.released_wanted += 1
-                    self._close_in_background(slot, "wanted by another node", evicted=False)
+                    self._release_for_another_node(slot)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("listening for meters other nodes want; again in 1 s")
                 await asyncio.sleep(1.0)
+
+    def _release_for_another_node(self, slot: _Slot) -> None:
+        slot.wanted = False
+        self.stats.released_wanted += 1
+        self._close_in_background(slot, "wanted by another node", evicted=False)
 
     async def _keep_lock(self, title: str) -> None:
         while True:
