@@ -75,6 +75,8 @@ class TaskWorker:
         self.rng = rng or random.Random()
         self.on_outbox = on_outbox
         self._running: set[asyncio.Task] = set()
+        self._leased: dict[str, Task] = {}  # tasks under way, by key: their leases are kept
+        self._keeper: asyncio.Task | None = None
         self._wake = asyncio.Event()
         self._slot_free = asyncio.Event()
         self._stopped = False
@@ -146,6 +148,7 @@ class TaskWorker:
         """Wait for the tasks under way (tests, shutdown)."""
         while self._running:
             await asyncio.gather(*list(self._running), return_exceptions=True)
+        self._stop_keeper()
 
     async def execute(self, task: Task, resource: Resource | None) -> None:
         """Run one claimed task; ``resource``: its resource, as read when it was claimed."""
@@ -167,8 +170,13 @@ class TaskWorker:
             # released after use instead of piling up idle (and being evicted one by one)
             keep_session=bool(resource.repeating_interval) or not resource.groups,
         )
-        async with self._lease_kept(task):
+        self._keep_lease(task)
+        try:
             run = await execute_device(self.runner, self.store, work)
+        finally:
+            self._leased.pop(task.key, None)
+            if not self._leased:
+                self._stop_keeper()
         if run.transient and self._may_retry(task, resource.bypass_retry):
             delay = self.retry.delay(task.attempt, self.rng)
             logger.info(
@@ -198,25 +206,36 @@ class TaskWorker:
         next_try = self.clock() + timedelta(seconds=self.retry.first_delay)
         return task.deadline is None or next_try < task.deadline
 
-    @contextlib.asynccontextmanager
-    async def _lease_kept(self, task: Task):
-        """Extend the task's lease while it runs (a long load profile, a slow meter)."""
+    def _keep_lease(self, task: Task) -> None:
+        """Keep the task's lease alive while it runs (a long load profile, a slow meter).
 
-        async def keep() -> None:
-            while True:
-                await asyncio.sleep(self.lease / 3)
-                until = self.clock() + timedelta(seconds=self.lease)
-                if not await self.store.extend_lease(task, self.owner, until):
+        One keeper per worker extends the leases of all its running tasks every third of
+        the lease, instead of a keeper task per device task (created and cancelled for each
+        of thousands of meters in a group read)."""
+        self._leased[task.key] = task
+        if self._keeper is None:
+            self._keeper = asyncio.get_running_loop().create_task(self._keep_leases())
+
+    async def _keep_leases(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            until = self.clock() + timedelta(seconds=self.lease)
+            tasks = list(self._leased.values())
+            kept = await asyncio.gather(
+                *(self.store.extend_lease(task, self.owner, until) for task in tasks),
+                return_exceptions=True,
+            )
+            for task, outcome in zip(tasks, kept, strict=True):
+                if isinstance(outcome, BaseException):
+                    logger.warning("task %s: lease not extended (%s)", task.key, outcome)
+                elif not outcome:
                     logger.warning("task %s: lease lost to another worker", task.key)
-                    return
+                    self._leased.pop(task.key, None)
 
-        keeper = asyncio.create_task(keep())
-        try:
-            yield
-        finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
+    def _stop_keeper(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            self._keeper = None
 
 
 class Sweeper:
