@@ -4,7 +4,9 @@
 (``GXDLMSSecureClient``) for what gurux does well (SNRM/UA parameters, AARQ, AARE parsing,
 HLS-GMAC pass 3/4, RLRQ, DISC, HDLC frame numbering) and the engine's own modules for the
 data phase (ciphering with a verified tag and replay check, block transfer, exact response
-APDUs). ``Session`` drives it over a ``TcpTransport``.
+APDUs). Plain wrapper associations (no keys) use no gurux client of their own: gurux's AARQ
+and RLRQ bytes are cached per meter profile and the AARE is read by the engine
+(``cas.dlms.plain``). ``Session`` drives it over a ``TcpTransport``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import enum
 import logging
 from dataclasses import dataclass, field
 
-from cas.dlms import acse, gurux_fixes, xdlms
+from cas.dlms import acse, gurux_fixes, plain, xdlms
 from cas.dlms.counters import MeterCounters
 from cas.dlms.errors import (
     AssociationRefused,
@@ -155,13 +157,20 @@ class SessionMachine:
             raise ValueError(f"{self.where}: HLS-GMAC / ciphering needs both keys in the registry")
         if len(settings.client_system_title) != 8:
             raise ValueError("the client system title is 8 bytes")
-        client = _gurux_client(meter, settings.client_system_title, self.security, ek, ak)
+
+        def build_client():
+            return _gurux_client(meter, settings.client_system_title, self.security, ek, ak)
+
+        # Plain wrapper associations need no gurux client of their own (see cas.dlms.plain).
+        self._plain = plain.frames_for(meter, build_client) if plain.is_plain(meter) else None
+        client = None if self._plain is not None else build_client()
         self.client = client
         self.max_apdu = meter.max_pdu_size + APDU_SLACK
+        self.max_send = meter.max_pdu_size  # the meter's receive size, once negotiated
         self.max_response = settings.max_response_size
         self.link = (
             HdlcLink(client.settings, self.max_apdu)
-            if meter.transport is Transport.HDLC
+            if client is not None and meter.transport is Transport.HDLC
             else WrapperLink(meter.client_address, meter.server_address, self.max_apdu)
         )
         self.protection = Protection(
@@ -175,7 +184,8 @@ class SessionMachine:
         self._outbox: list[bytes] = []
         self._pending: xdlms.PendingRequest | None = None
         self._aare_ciphered = 0
-        client.settings.cas_on_ciphered_apdu = self._on_gurux_decrypted
+        if client is not None:
+            client.settings.cas_on_ciphered_apdu = self._on_gurux_decrypted
 
     # --- framers for the transport ------------------------------------------------------------
 
@@ -204,7 +214,7 @@ class SessionMachine:
     def release(self) -> list[bytes]:
         """RLRQ (then DISC on HDLC). Empty when there is nothing to release."""
         if self.phase is Phase.READY:
-            frames = self.client.releaseRequest()
+            frames = self._plain.rlrq if self._plain else self.client.releaseRequest()
             if frames:
                 self.phase = Phase.RELEASE
                 return self._queue([bytes(frame) for frame in frames])
@@ -230,7 +240,8 @@ class SessionMachine:
             raise
         except Exception as exc:  # gurux (or malformed input tripping a parser)
             self.phase = Phase.FAILED
-            pending = getattr(self.client.settings, "cas_pending_error", None)
+            settings = self.client.settings if self.client is not None else None
+            pending = getattr(settings, "cas_pending_error", None)
             raise classify_gurux_error(exc, self.where, pending=pending) from exc
 
     def _receive(self, frame: bytes) -> Step:
@@ -277,6 +288,8 @@ class SessionMachine:
 
     def _send_aarq(self) -> list[bytes]:
         self.phase = Phase.ASSOCIATE
+        if self._plain is not None:
+            return self._queue(list(self._plain.aarq))
         return self._queue(self._with_gurux_counter(self.client.aarqRequest))
 
     def _on_gurux_decrypted(self, command, security_control, title, counter) -> None:
@@ -307,6 +320,10 @@ class SessionMachine:
         meter_title = self.protection.meter_title
         if self.uses_keys and verdict.responding_ap_title not in (None, meter_title):
             raise SecurityError(f"{self.where}: the AARE names another system title")
+        if self._plain is not None:
+            self.max_send = plain.negotiated_pdu_size(apdu, self.where)
+            self.phase = Phase.READY
+            return Step(done=True)
         self.client.settings.cas_pending_error = None
         try:
             self.client.parseAareResponse(GXByteBuffer(bytearray(apdu)))
@@ -315,6 +332,7 @@ class SessionMachine:
             raise classify_gurux_error(exc, self.where, pending=pending) from exc
         if self.security and self._aare_ciphered != 1:
             raise SecurityError(f"{self.where}: the AARE's initiate-response is not ciphered")
+        self.max_send = self.client.settings.maxPduSize
         source_title = self.client.settings.sourceSystemTitle
         if self.uses_keys and source_title is not None and bytes(source_title) != meter_title:
             raise SecurityError(f"{self.where}: the AARE names another system title")
@@ -394,10 +412,10 @@ class SessionMachine:
 
     def _seal(self, apdu: bytes) -> bytes:
         sealed = self.protection.seal(apdu)
-        if len(sealed) > self.client.settings.maxPduSize:
+        if len(sealed) > self.max_send:
             raise ProtocolError(
                 f"{self.where}: request of {len(sealed)} bytes exceeds the meter's PDU size "
-                f"{self.client.settings.maxPduSize}"
+                f"{self.max_send}"
             )
         return sealed
 
