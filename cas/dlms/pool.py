@@ -106,7 +106,8 @@ class SessionPool:
         self.owner = owner
         self.busy_wait = busy_wait
         self.lock_ttl = lock_ttl
-        self._renewals: dict[str, asyncio.Task] = {}
+        self._locks_held: set[str] = set()  # meters whose lock this node holds
+        self._renewer: asyncio.Task | None = None  # renews them all, every lock_ttl / 3
         self.stats = PoolStats()
         self._slots: dict[str, _Slot] = {}
         # idle associations (open, nobody using them) by segment, least recently used first
@@ -192,6 +193,10 @@ class SessionPool:
             task.cancel()
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
 
     # --- sessions -----------------------------------------------------------------------------
 
@@ -366,10 +371,9 @@ class SessionPool:
                 )
             await asyncio.sleep(pause)
             pause = min(pause * 2, 1.0)
-        old = self._renewals.pop(title, None)
-        if old is not None:
-            old.cancel()
-        self._renewals[title] = loop.create_task(self._keep_lock(title))
+        self._locks_held.add(title)
+        if self._renewer is None:
+            self._renewer = loop.create_task(self._keep_locks())
 
     async def _release_wanted(self) -> None:
         """Another node waits for a meter this node holds: release its association now if
@@ -396,22 +400,36 @@ class SessionPool:
         self.stats.released_wanted += 1
         self._close_in_background(slot, "wanted by another node", evicted=False)
 
-    async def _keep_lock(self, title: str) -> None:
-        while True:
-            await asyncio.sleep(self.lock_ttl / 3)
-            try:
-                if not await self.guard.acquire_meter(title, self.owner, self.lock_ttl):
-                    logger.warning("meter %s: its lock was taken by another node", title)
-                    return
-            except Exception:
-                logger.warning("meter %s: could not renew its lock", title)
+    async def _keep_locks(self) -> None:
+        """Renew every lock this node holds, every third of their lifetime (one task for
+        the pool, not one per meter: a group read takes thousands of locks in turn)."""
+        try:
+            while self._locks_held:
+                await asyncio.sleep(self.lock_ttl / 3)
+                titles = list(self._locks_held)
+                renewed = await asyncio.gather(
+                    *(self.guard.acquire_meter(t, self.owner, self.lock_ttl) for t in titles),
+                    return_exceptions=True,
+                )
+                for title, outcome in zip(titles, renewed, strict=True):
+                    if isinstance(outcome, BaseException):
+                        logger.warning("meter %s: could not renew its lock", title)
+                    elif outcome and title not in self._locks_held:
+                        # released while its renewal was under way: the renewal may have
+                        # taken it again after the release; give it back (owner-checked)
+                        with contextlib.suppress(Exception):
+                            await self.guard.release_meter(title, self.owner)
+                    elif not outcome and title in self._locks_held:
+                        logger.warning("meter %s: its lock was taken by another node", title)
+                        self._locks_held.discard(title)
+        finally:
+            if self._renewer is asyncio.current_task():
+                self._renewer = None
 
     async def _unlock(self, system_title: str) -> None:
         if self.guard is None:
             return
-        renewal = self._renewals.pop(system_title, None)
-        if renewal is not None:
-            renewal.cancel()
+        self._locks_held.discard(system_title)
         try:
             await self.guard.release_meter(system_title, self.owner)
         except Exception:  # it lapses by itself

@@ -100,3 +100,16 @@ async def test_an_association_in_use_is_released_right_after_its_use_when_asked(
     assert apdus.data_of(await asyncio.wait_for(waiting, 2))
     assert node_a.stats.released_wanted == 1
     assert fleet[0].stats.associations == 2
+
+
+async def test_a_meter_lock_is_renewed_while_held_and_freed_with_the_association(nodes, guard):
+    fleet, meter, node = nodes
+    node_a = node("a", lock_ttl=0.9)  # renewed every 0.3 s
+    async with node_a.session(meter, keep=False) as session:
+        await asyncio.sleep(2.0)  # well past the lock's first lifetime
+        assert not await guard.acquire_meter(meter.system_title, "b", 5.0)
+        await session.request(apdus.get(apdus.CLOCK))
+    await asyncio.sleep(0.1)  # the one-shot association is released in the background
+    assert await guard.acquire_meter(meter.system_title, "b", 5.0)  # freed, not lapsed
+    await guard.release_meter(meter.system_title, "b")
+    assert node_a._renewer is None  # nothing held: no renewal left running
