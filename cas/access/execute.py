@@ -33,6 +33,9 @@ class DeviceWork:
     repeat_writes: bool = False
     priority: int = 4  # a higher value gets a connection first under contention
     keep_session: bool = True  # False: one-shot work, the association is released after use
+    # request_key of each access, when the caller has them already (the same request for
+    # thousands of group members): else computed per access
+    request_keys: Sequence[str | None] | None = None
 
 
 async def execute_device(runner: DeviceRunner, store: Store | None, work: DeviceWork) -> DeviceRun:
@@ -98,7 +101,12 @@ def stored_results(
     request key, so later NotOlderThan requests can reuse it)."""
     stored = []
     for index, results in enumerate(run.results):
-        key = None if index in run.reused else request_key(work.accesses[index])
+        if index in run.reused:
+            key = None
+        elif work.request_keys is not None:
+            key = work.request_keys[index]
+        else:
+            key = request_key(work.accesses[index])
         for result in results or ():
             captured = result.activated.to_datetime() if result.activated else None
             stored.append(

@@ -21,13 +21,14 @@ from datetime import datetime, timedelta
 from cas.access.device_run import DeviceRunner, utc_now
 from cas.access.execute import DeviceWork, execute_device, stored_results
 from cas.access.iterations import finalize
-from cas.access.stored import request_from_bytes
+from cas.access.stored import request_from_bytes, request_key
 from cas.store import Resource, ResourceStatus, Store, Task
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 HOLD_LIMIT = 5.0  # s a worker waits for its dispatcher at most before claiming anyway
+KEYS_CACHED = 256  # requests whose request keys a worker keeps
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class TaskWorker:
         self._running: set[asyncio.Task] = set()
         self._leased: dict[str, Task] = {}  # tasks under way, by key: their leases are kept
         self._keeper: asyncio.Task | None = None
+        self._keys_by_request: dict[bytes, list[str | None]] = {}
         self._wake = asyncio.Event()
         self._slot_free = asyncio.Event()
         self._stopped = False
@@ -169,6 +171,7 @@ class TaskWorker:
             # a one-shot group access touches each member once: its associations are
             # released after use instead of piling up idle (and being evicted one by one)
             keep_session=bool(resource.repeating_interval) or not resource.groups,
+            request_keys=self._request_keys(resource.request, accesses),
         )
         self._keep_lease(task)
         try:
@@ -199,6 +202,15 @@ class TaskWorker:
                 on_outbox=self.on_outbox,
                 counted=iteration,
             )
+
+    def _request_keys(self, request: bytes, accesses: list) -> list[str | None]:
+        """The accesses' request keys, computed once per request (not per member)."""
+        keys = self._keys_by_request.get(request)
+        if keys is None:
+            if len(self._keys_by_request) >= KEYS_CACHED:
+                self._keys_by_request.clear()
+            keys = self._keys_by_request[request] = [request_key(a) for a in accesses]
+        return keys
 
     def _may_retry(self, task: Task, bypass: bool) -> bool:
         if bypass or task.attempt >= self.retry.attempts:
