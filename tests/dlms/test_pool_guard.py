@@ -103,7 +103,7 @@ async def test_an_association_in_use_is_released_right_after_its_use_when_asked(
 
 
 async def test_a_meter_lock_is_renewed_while_held_and_freed_with_the_association(nodes, guard):
-    fleet, meter, node = nodes
+    _fleet, meter, node = nodes
     node_a = node("a", lock_ttl=0.9)  # renewed every 0.3 s
     async with node_a.session(meter, keep=False) as session:
         await asyncio.sleep(2.0)  # well past the lock's first lifetime
@@ -114,3 +114,39 @@ async def test_a_meter_lock_is_renewed_while_held_and_freed_with_the_association
     await guard.release_meter(meter.system_title, "b")
     await asyncio.sleep(0.4)
     assert node_a._renewer is None  # nothing held: the renewal stops at its next round
+
+
+class SlowRenewals:
+    """The store's meter locks, where every acquire after the first of a meter lands late
+    (a renewal that reaches Redis after the release it raced)."""
+
+    def __init__(self, store: RedisStore, delay: float) -> None:
+        self.store = store
+        self.delay = delay
+        self.seen: set[str] = set()
+
+    async def acquire_meter(self, title: str, owner: str, ttl: float) -> bool:
+        if title in self.seen:
+            await asyncio.sleep(self.delay)
+        self.seen.add(title)
+        return await self.store.acquire_meter(title, owner, ttl)
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)
+
+
+async def test_a_renewal_landing_after_the_release_gives_the_lock_back(guard):
+    async with fleet_of(count=1) as fleet:
+        meter = fleet.meters[0]
+        slow = SlowRenewals(guard, delay=0.3)
+        pool = SessionPool(MemoryInvocationCounterStore(), guard=slow, owner="a", lock_ttl=0.6)
+        try:
+            async with pool.session(meter, keep=False) as session:
+                await asyncio.sleep(0.25)  # the first renewal starts at 0.2 s and lands late
+                await session.request(apdus.get(apdus.CLOCK))
+            await asyncio.sleep(0.05)  # released (background) before the renewal lands
+            assert await guard.acquire_meter(meter.system_title, "probe", 0.05)  # freed
+            await asyncio.sleep(0.4)  # the late renewal took it again, then gave it back
+            assert await guard.acquire_meter(meter.system_title, "b", 5.0)
+        finally:
+            await pool.close()
