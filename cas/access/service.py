@@ -164,7 +164,7 @@ class CasService:
                     ids=[resource.id],
                 )
             await asyncio.sleep(pause)
-            pause = min(pause * 1.5, 0.5)
+            pause = min(pause * 1.5, 0.2)  # one get_iteration per 0.2 s at most: cheap
 
     async def _on_demand(
         self, request: ParsedRequest, access: dev.DeviceAccessType
