@@ -8,6 +8,7 @@ messages or COSEM: callers parse, validate and check; this package only binds.
 from cas.xmlbind.binding import (
     CONTEXT,
     bind,
+    to_bytes,
     to_element,
     xsdata_bind,
     xsdata_element,
@@ -20,6 +21,7 @@ __all__ = [
     "BindingError",
     "Unsupported",
     "bind",
+    "to_bytes",
     "to_element",
     "xsdata_bind",
     "xsdata_element",

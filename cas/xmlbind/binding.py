@@ -5,6 +5,10 @@ plan per class, shared by all threads) and xsdata's parser and serializers (per 
 so every caller pays for each class's metadata once. The fast paths give the same objects
 and the same XML as xsdata (tests/xmlbind checks it on every corpus the project has);
 whatever they do not cover raises Unsupported inside and goes to xsdata instead.
+
+Writing goes through the markup writer first (the text of the writer's tree, written
+directly: ``to_bytes`` serves it as is, ``to_element`` parses it, both faster than
+building the tree), then the tree writer, then xsdata.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from xsdata.formats.dataclass.context import XmlContext
 
 from cas.xmlbind.errors import BindingError, Unsupported
 from cas.xmlbind.fallback import Fallback
+from cas.xmlbind.markup import XmlMarkup
 from cas.xmlbind.reader import XmlReader
 from cas.xmlbind.writer import XmlWriter
 
@@ -28,6 +33,7 @@ T = TypeVar("T")
 CONTEXT = XmlContext()
 READER = XmlReader(CONTEXT)
 WRITER = XmlWriter(CONTEXT)
+MARKUP = XmlMarkup(WRITER)
 _fallback = Fallback(CONTEXT)
 
 
@@ -49,10 +55,49 @@ def to_element(obj: Any, nsmap: dict[str | None, str] | None = None) -> etree._E
     """A generated dataclass instance as a new root element (its class names the element),
     declaring the prefixes of ``nsmap`` (a None key: the default namespace)."""
     try:
+        return MARKUP.element(obj, nsmap)
+    except Unsupported as reason:
+        logger.debug("tree written for %s: %s", type(obj).__name__, reason)
+    return _tree(obj, nsmap)
+
+
+def _tree(obj: Any, nsmap: dict[str | None, str] | None) -> etree._Element:
+    """The tree built an element at a time: the fast writer, else xsdata's."""
+    try:
         return WRITER.element(obj, nsmap=nsmap)
     except Unsupported as reason:
         logger.debug("xsdata serializer used for %s: %s", type(obj).__name__, reason)
         return xsdata_element(obj, nsmap)
+
+
+def to_bytes(
+    obj: Any,
+    nsmap: dict[str | None, str] | None = None,
+    *,
+    tag: str | None = None,
+    encoding: str = "UTF-8",
+) -> bytes:
+    """``etree.tostring(to_element(obj, nsmap), encoding=encoding)``, the root renamed to
+    ``tag`` (a qualified name) if given; written as text, without building the tree, for
+    whatever the markup writer covers (UTF-8 or ASCII: non-ASCII as character references)."""
+    codec = _CODECS.get(encoding.upper())
+    if codec is not None:
+        try:
+            return MARKUP.text(obj, nsmap, tag).encode(*codec)
+        except Unsupported as reason:
+            logger.debug("tree written for %s: %s", type(obj).__name__, reason)
+    element = _tree(obj, nsmap)
+    if tag is not None:
+        element.tag = tag
+    return etree.tostring(element, encoding=encoding)
+
+
+_CODECS = {  # lxml's name of an encoding -> str.encode's arguments
+    "UTF-8": ("utf-8", "strict"),
+    "UTF8": ("utf-8", "strict"),
+    "ASCII": ("ascii", "xmlcharrefreplace"),
+    "US-ASCII": ("ascii", "xmlcharrefreplace"),
+}
 
 
 def xsdata_bind(element: etree._Element, clazz: type[T]) -> T:

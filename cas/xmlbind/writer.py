@@ -13,7 +13,8 @@ and its text), so a large array costs one dictionary lookup and one call per ite
 Anything the plans do not cover (xsi:type substitution, nillable, mixed content, token
 lists, wrappers, sequential groups, attribute wildcards) raises :class:`Unsupported`, and
 the caller falls back to xsdata for that object; tests/xmlbind checks that every generated
-class has a plan and that both writers agree.
+class has a plan and that both writers agree. :mod:`cas.xmlbind.markup` writes the same
+plans as text, for callers that want bytes.
 """
 
 from __future__ import annotations
@@ -37,16 +38,16 @@ Fill = Callable[[etree._Element, Any], None]  # writes an object's content into 
 Put = Callable[[etree._Element, Any], None]  # appends the element for a value to a parent
 
 
-class _Kind(Enum):
+class Kind(Enum):
     ELEMENT = 1
     ELEMENTS = 2
     WILDCARD = 3
 
 
 @dataclass(slots=True)
-class _Child:
+class Child:
     name: str
-    kind: _Kind
+    kind: Kind
     var: XmlVar
     tokens: bool  # an xs:list: one element whose text is the items
     encoders: Encoders
@@ -54,11 +55,11 @@ class _Child:
 
 
 @dataclass(slots=True)
-class _Plan:
+class Plan:
     qname: str
     attributes: tuple[tuple[str, str, Encoders], ...]  # field, attribute name, encoders
     text: tuple[str, Encoders] | None
-    children: tuple[_Child, ...]
+    children: tuple[Child, ...]
     fill: Fill = field(init=False)
     simple: bool = False  # text only: put() writes element and text in one step
 
@@ -68,10 +69,10 @@ class XmlWriter:
 
     def __init__(self, context: XmlContext) -> None:
         self._context = context
-        self._plans: dict[type, _Plan] = {}
+        self._plans: dict[type, Plan] = {}
         self._encoders: dict[int, Encoders] = {}  # id(var) -> encoders (vars live forever)
 
-    def plan(self, clazz: type) -> _Plan:
+    def plan(self, clazz: type) -> Plan:
         plan = self._plans.get(clazz)
         if plan is None:
             plan = self._plans[clazz] = self._compile(self._context.build(clazz))
@@ -86,13 +87,13 @@ class XmlWriter:
 
     # -- compilation ----------------------------------------------------------------------
 
-    def _compile(self, meta: XmlMeta) -> _Plan:
+    def _compile(self, meta: XmlMeta) -> Plan:
         name = meta.clazz.__name__
         attributes = []
         for var in meta.get_attribute_vars():
             if not var.is_attribute or var.tokens:
                 raise Unsupported(f"{name}.{var.name}: attribute wildcard/tokens")
-            attributes.append((var.name, var.qname, self._encoders_of(var)))
+            attributes.append((var.name, var.qname, self.encoders_of(var)))
         children = []
         for var in meta.get_element_vars():
             if var.is_text:
@@ -104,22 +105,22 @@ class XmlWriter:
             if var.nillable or (var.any_type and not (var.is_wildcard or var.is_elements)):
                 raise Unsupported(f"{name}.{var.name}: nillable/any type")
             if var.is_elements:
-                kind = _Kind.ELEMENTS
+                kind = Kind.ELEMENTS
                 if any(choice.nillable or choice.tokens for choice in var.elements.values()):
                     raise Unsupported(f"{name}.{var.name}: choice")
             elif var.is_wildcard:
-                kind = _Kind.WILDCARD
+                kind = Kind.WILDCARD
             elif var.is_element:
-                kind = _Kind.ELEMENT
+                kind = Kind.ELEMENT
             else:
                 raise Unsupported(f"{name}.{var.name}: {var}")
-            children.append(_Child(var.name, kind, var, var.tokens, self._encoders_of(var)))
+            children.append(Child(var.name, kind, var, var.tokens, self.encoders_of(var)))
         text = None
         if meta.text is not None:
             if meta.text.tokens or meta.text.mixed:
                 raise Unsupported(f"{name}.{meta.text.name}: text tokens")
-            text = (meta.text.name, self._encoders_of(meta.text))
-        plan = _Plan(meta.qname, tuple(attributes), text, tuple(children))
+            text = (meta.text.name, self.encoders_of(meta.text))
+        plan = Plan(meta.qname, tuple(attributes), text, tuple(children))
         if text is not None and not attributes and not children:
             plan.fill, plan.simple = _simple_filler(text), True
         elif text is None and not attributes and not children:
@@ -130,7 +131,7 @@ class XmlWriter:
             plan.fill = self._general_filler(plan)
         return plan
 
-    def _encoders_of(self, var: XmlVar) -> Encoders:
+    def encoders_of(self, var: XmlVar) -> Encoders:
         encoders = self._encoders.get(id(var))
         if encoders is None:
             encoders = self._encoders[id(var)] = Encoders(var)
@@ -138,7 +139,7 @@ class XmlWriter:
 
     # -- fill functions -------------------------------------------------------------------
 
-    def _general_filler(self, plan: _Plan) -> Fill:
+    def _general_filler(self, plan: Plan) -> Fill:
         attributes, text, children = plan.attributes, plan.text, plan.children
         resolve = self._resolve
 
@@ -171,7 +172,7 @@ class XmlWriter:
 
         return fill
 
-    def _one_child_filler(self, child: _Child) -> Fill:
+    def _one_child_filler(self, child: Child) -> Fill:
         """Only one child field (``<array>`` of values, a choice wrapper)."""
         name, puts, resolve = child.name, child.puts, self._resolve
 
@@ -189,27 +190,11 @@ class XmlWriter:
 
     # -- how to write one child value -----------------------------------------------------
 
-    def _resolve(self, child: _Child, value: Any) -> Put:
-        """How to write ``value`` in ``child``; remembered for classes (a class always
-        maps to the same element), not for primitives of a choice (the value decides)."""
-        is_model = hasattr(value, "__dataclass_fields__")
-        if child.kind is _Kind.WILDCARD:
-            return self._write_wildcard
-        if child.kind is _Kind.ELEMENT:
-            put = self._value_put(value, child.var)
-            child.puts[type(value)] = put  # one var: the type decides
-            return put
-        var = child.var
-        if isinstance(value, (AnyElement, DerivedElement)):
-            choice = var.find_choice(value.qname) if value.qname else None
-            if choice is None or not choice.is_wildcard:
-                raise Unsupported(f"generic element in {var.name}")
-            return self._write_wildcard
-        choice = var.find_value_choice(value, is_model)
-        if choice is None:
-            raise Unsupported(f"no choice of {var.name} for {type(value).__name__}")
-        put = self._write_wildcard if choice.is_wildcard else self._value_put(value, choice)
-        if is_model:
+    def _resolve(self, child: Child, value: Any) -> Put:
+        """How to write ``value`` in ``child``; remembered when its type decides it."""
+        var, remember = target(child, value)
+        put = self._write_wildcard if var is None else self._value_put(value, var)
+        if remember:
             child.puts[type(value)] = put
         return put
 
@@ -229,7 +214,7 @@ class XmlWriter:
             return put
         if isinstance(value, (AnyElement, DerivedElement)):
             raise Unsupported(f"generic element in {var.name}")
-        encoders = self._encoders_of(var)
+        encoders = self.encoders_of(var)
 
         def put_text(parent: etree._Element, value: Any) -> None:
             _SubElement(parent, qname).text = encoders[type(value)](value) or None
@@ -252,6 +237,28 @@ class XmlWriter:
             plan.fill(etree.SubElement(parent, plan.qname), value)
         else:
             raise Unsupported(f"{type(value).__name__} in a wildcard")
+
+
+def target(child: Child, value: Any) -> tuple[XmlVar | None, bool]:
+    """The field (of a choice: the choice) ``child`` writes ``value`` as, None for the
+    wildcard, and whether every value of its type gets the same: always for one element
+    (one var: the type decides) and for classes (a class always maps to the same choice),
+    not for primitives of a choice (the value decides)."""
+    kind, var = child.kind, child.var
+    if kind is Kind.ELEMENT:
+        return var, True
+    if kind is Kind.WILDCARD:
+        return None, False
+    if isinstance(value, (AnyElement, DerivedElement)):
+        choice = var.find_choice(value.qname) if value.qname else None
+        if choice is None or not choice.is_wildcard:
+            raise Unsupported(f"generic element in {var.name}")
+        return None, False
+    is_model = hasattr(value, "__dataclass_fields__")
+    choice = var.find_value_choice(value, is_model)
+    if choice is None:
+        raise Unsupported(f"no choice of {var.name} for {type(value).__name__}")
+    return (None if choice.is_wildcard else choice), is_model
 
 
 def _fill_nothing(element: etree._Element, obj: Any) -> None:
