@@ -15,8 +15,9 @@ import hashlib
 from lxml import etree
 
 from cas.cosem import CosemError, encode_apdu
-from cas.messages.binding import bind, to_element, to_xml
-from cas.messages.namespaces import DEV
+from cas.messages.binding import bind, to_xml
+from cas.messages.namespaces import DEV, PREFIXES
+from cas.xmlbind import to_bytes
 from cas.xmlbind.hardened import hardened_parser
 from generated import cosem as cos
 from generated import device_access as dev
@@ -38,9 +39,9 @@ def request_from_bytes(data: bytes) -> dev.DeviceAccessType:
 
 
 def result_bytes(result: dev.CosemAccessResultType) -> bytes:
-    element = to_element(result)
-    element.tag = _RESULT_TAG
-    return etree.tostring(element)
+    """The result as a ``dev:CosemAccessResult`` element (ASCII: what etree.tostring gives
+    for the element to_element builds, written without building it)."""
+    return to_bytes(result, PREFIXES, tag=_RESULT_TAG, encoding="ASCII")
 
 
 def result_from_bytes(data: bytes) -> dev.CosemAccessResultType:
