@@ -14,6 +14,7 @@ locks live in memory: a single node has a single process.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import sqlite3
@@ -23,6 +24,8 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from json.encoder import encode_basestring_ascii  # json.dumps of a str (ensure_ascii)
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from cas.dlms.counters import FIRST_COUNTER
@@ -52,6 +55,7 @@ from cas.store.records import (
 )
 
 T = TypeVar("T")
+_Queued = tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
@@ -84,8 +88,11 @@ CREATE TABLE IF NOT EXISTS tasks (
     lease_until REAL,
     token TEXT
 );
-CREATE INDEX IF NOT EXISTS tasks_order ON tasks (priority DESC, due, key);
-CREATE INDEX IF NOT EXISTS tasks_resource ON tasks (resource_id);
+DROP INDEX IF EXISTS tasks_order;
+CREATE INDEX IF NOT EXISTS tasks_queued ON tasks (priority DESC, due, key, not_before)
+    WHERE owner IS NULL;
+CREATE INDEX IF NOT EXISTS tasks_leased ON tasks (lease_until) WHERE owner IS NOT NULL;
+DROP INDEX IF EXISTS tasks_resource; -- see _RESOURCE_TASKS
 CREATE TABLE IF NOT EXISTS results (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     resource_id TEXT NOT NULL,
@@ -131,8 +138,10 @@ class SqliteStore:
         self._db: sqlite3.Connection | None = None
         self._in_use = threading.Lock()  # the connection serves one thread at a time
         self._meter_locks: dict[str, tuple[str, float]] = {}
+        self._decoded = _Decoded()
+        self._counted: dict[tuple[str, int], _Counted] = {}  # see _count
         # write operations waiting for the next group commit (see _transaction)
-        self._queued: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future]] = []
+        self._queued: list[_Queued] = []
         self._queue_lock = threading.Lock()
         self._commit_pending = False
 
@@ -175,8 +184,8 @@ class SqliteStore:
         """Run ``function(db, *args)`` as one atomic write, committed before this returns.
 
         Group commit: writes queued while the store's thread is busy run one after another
-        in one BEGIN IMMEDIATE .. COMMIT, each in a savepoint (one that raises is rolled back
-        alone and raises to its caller). Under load (a worker's 64 tasks completing) that is
+        in one BEGIN IMMEDIATE .. COMMIT; one that raises is rolled back alone and raises to
+        its caller (see _commit_queued). Under load (a worker's 64 tasks completing) that is
         one thread hop and one commit for many operations instead of one each."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
@@ -191,26 +200,58 @@ class SqliteStore:
         with self._queue_lock:
             batch, self._queued = self._queued, []
             self._commit_pending = False
-        outcomes: list[tuple[bool, Any]] = []
         db = self._db
         try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for function, args, _ in batch:
-                    db.execute("SAVEPOINT operation")
-                    try:
-                        outcomes.append((True, function(db, *args)))
-                    except Exception as error:
-                        db.execute("ROLLBACK TO operation")
-                        outcomes.append((False, error))
-                    db.execute("RELEASE operation")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+            outcomes = self._run_batch(db, batch)
         except Exception as error:  # nothing of the batch was written
+            if db.in_transaction:  # a COMMIT that failed
+                db.execute("ROLLBACK")
             outcomes = [(False, error)] * len(batch)
         loop.call_soon_threadsafe(_settle, [future for _, _, future in batch], outcomes)
+
+    def _run_batch(self, db: sqlite3.Connection, batch: list[_Queued]) -> list[tuple[bool, Any]]:
+        """The batch's operations in one transaction, optimistically without a savepoint each
+        (two statements and a copy of each page written per operation): when one raises, the
+        transaction is rolled back and the others run again, each in its savepoint. Running an
+        operation again is safe: each is a function of the database and its arguments only."""
+        outcomes: list[tuple[bool, Any]] = []
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for function, args, _ in batch:
+                outcomes.append((True, function(db, *args)))
+        except Exception as error:
+            _rollback(db)
+            return self._run_isolated(db, batch, len(outcomes), error)
+        except BaseException:
+            _rollback(db)
+            raise
+        db.execute("COMMIT")
+        return outcomes
+
+    def _run_isolated(
+        self, db: sqlite3.Connection, batch: list[_Queued], failed: int, error: Exception
+    ) -> list[tuple[bool, Any]]:
+        """The batch again, each operation in a savepoint, but for ``failed`` (it raised
+        ``error``, which it is answered with)."""
+        outcomes: list[tuple[bool, Any]] = []
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for index, (function, args, _) in enumerate(batch):
+                if index == failed:
+                    outcomes.append((False, error))
+                    continue
+                db.execute("SAVEPOINT operation")
+                try:
+                    outcomes.append((True, function(db, *args)))
+                except Exception as other:
+                    db.execute("ROLLBACK TO operation")
+                    outcomes.append((False, other))
+                db.execute("RELEASE operation")
+        except BaseException:
+            _rollback(db)
+            raise
+        db.execute("COMMIT")
+        return outcomes
 
     def _in_transaction(self, function: Callable[..., T], *args: Any) -> T:
         db = self._db
@@ -283,8 +324,9 @@ class SqliteStore:
     async def delete_resource(self, resource_id: str) -> bool:
         def delete(db: sqlite3.Connection) -> bool:
             gone = db.execute("DELETE FROM resources WHERE id = ?", (resource_id,)).rowcount
-            for table in ("iterations", "tasks", "results"):
+            for table in ("iterations", "results"):
                 db.execute(f"DELETE FROM {table} WHERE resource_id = ?", (resource_id,))
+            db.execute(f"DELETE FROM tasks WHERE {_RESOURCE_TASKS}", _resource_tasks(resource_id))
             return gone > 0
 
         return await self._transaction(delete)
@@ -355,28 +397,24 @@ class SqliteStore:
 
     async def claim_tasks(self, owner: str, now: datetime, limit: int, lease: float) -> list[Task]:
         at, until = epoch(now), epoch(now + timedelta(seconds=lease))
+        # One token for the whole claim: a claim is told apart by key and token, and every
+        # claim (a task claimed again after its lease ran out too) draws a new one.
+        token = uuid.uuid4().hex
 
         def claim(db: sqlite3.Connection) -> list[Task]:
-            rows = db.execute(
-                "SELECT key, fields, owner FROM tasks"
-                " WHERE (not_before IS NULL OR not_before <= ?)"
-                " AND (owner IS NULL OR lease_until < ?)"
-                " ORDER BY priority DESC, due, key LIMIT ?",
-                (at, at, limit),
-            ).fetchall()
-            claimed = []
-            for key, fields, previous_owner in rows:
-                token = uuid.uuid4().hex
-                db.execute(
-                    "UPDATE tasks SET owner = ?, lease_until = ?, token = ? WHERE key = ?",
-                    (owner, until, token, key),
-                )
-                claimed.append(
-                    task_from_dict(
-                        json.loads(fields), recovered=previous_owner is not None, token=token
-                    )
-                )
-            return claimed
+            rows = db.execute(_CLAIM_TASKS, (at, at, at, limit)).fetchall()
+            if not rows:
+                return []
+            db.execute(
+                "UPDATE tasks SET owner = ?, lease_until = ?, token = ?"
+                " WHERE rowid IN (SELECT value FROM json_each(?))",
+                (owner, until, token, json.dumps([row[0] for row in rows])),
+            )
+            task = self._decoded.task
+            return [
+                task(static, device_id, recovered=previous is not None, token=token)
+                for _, static, device_id, previous, _, _, _ in rows
+            ]
 
         return await self._transaction(claim)
 
@@ -415,6 +453,10 @@ class SqliteStore:
     async def complete_task(
         self, task: Task, owner: str, results: Sequence[StoredResult]
     ) -> Iteration | None:
+        results_ok = sum(1 for r in results if r.ok)
+        results_failed = len(results) - results_ok
+        key = (task.resource_id, task.iteration)
+
         def complete(db: sqlite3.Connection) -> Iteration | None:
             gone = db.execute(
                 "DELETE FROM tasks WHERE key = ? AND owner = ? AND token = ?",
@@ -422,22 +464,11 @@ class SqliteStore:
             ).rowcount
             if not gone:
                 return None
-            row = db.execute(
-                "SELECT fields FROM iterations WHERE resource_id = ? AND number = ?",
-                (task.resource_id, task.iteration),
-            ).fetchone()
-            if row is None:  # the iteration is gone: the task is dropped, nothing stored
+            counted = _count(db, self._counted, key, results_ok, results_failed)
+            if counted is None:  # the iteration is gone: the task is dropped, nothing stored
                 return None
             _insert_results(db, results)
-            fields = json.loads(row[0])
-            fields["tasks_done"] += 1
-            fields["results_ok"] += sum(1 for r in results if r.ok)
-            fields["results_failed"] += sum(1 for r in results if not r.ok)
-            db.execute(
-                "UPDATE iterations SET fields = ? WHERE resource_id = ? AND number = ?",
-                (json.dumps(fields), task.resource_id, task.iteration),
-            )
-            return iteration_from_dict(fields)
+            return counted
 
         return await self._transaction(complete)
 
@@ -464,11 +495,11 @@ class SqliteStore:
 
     async def cancel_tasks(self, resource_id: str) -> int:
         def cancel(db: sqlite3.Connection) -> int:
+            among = _resource_tasks(resource_id)
             (queued,) = db.execute(
-                "SELECT COUNT(*) FROM tasks WHERE resource_id = ? AND owner IS NULL",
-                (resource_id,),
+                f"SELECT COUNT(*) FROM tasks WHERE {_RESOURCE_TASKS} AND owner IS NULL", among
             ).fetchone()
-            db.execute("DELETE FROM tasks WHERE resource_id = ?", (resource_id,))
+            db.execute(f"DELETE FROM tasks WHERE {_RESOURCE_TASKS}", among)
             return queued
 
         return await self._transaction(cancel)
@@ -761,6 +792,11 @@ class SqliteStore:
         await self._transaction(update)
 
 
+def _rollback(db: sqlite3.Connection) -> None:
+    if db.in_transaction:  # some errors (a full disk) have rolled it back already
+        db.execute("ROLLBACK")
+
+
 def _settle(futures: list[asyncio.Future], outcomes: list[tuple[bool, Any]]) -> None:
     for future, (ok, value) in zip(futures, outcomes, strict=True):
         if future.done():  # its caller was cancelled; the write stands
@@ -769,6 +805,153 @@ def _settle(futures: list[asyncio.Future], outcomes: list[tuple[bool, Any]]) -> 
             future.set_result(value)
         else:
             future.set_exception(value)
+
+
+# A resource's tasks, found by their keys ("resource/iteration/device", see Task.key) in the
+# primary key's index: an index of their own would be one more to update per task queued and
+# per task completed, for the sake of rare cancels and deletes.
+_RESOURCE_TASKS = "key >= ? AND key < ? AND resource_id = ?"
+
+
+def _resource_tasks(resource_id: str) -> tuple[str, str, str]:
+    return f"{resource_id}/", f"{resource_id}0", resource_id  # "0" follows "/"
+
+
+# Queued tasks (tasks_queued) and those whose lease ran out (tasks_leased), merged in claim
+# order: a claim does not step over the tasks being worked on (up to a worker's concurrency
+# of them sit at the head of the order while they run). Fields come split for _Decoded.
+_CLAIM_TASKS = (
+    "SELECT rowid, json_remove(fields, '$.device_id'), json_extract(fields, '$.device_id'),"
+    " owner, priority, due, key FROM tasks"
+    " WHERE owner IS NULL AND (not_before IS NULL OR not_before <= ?)"
+    " UNION ALL"
+    " SELECT rowid, json_remove(fields, '$.device_id'), json_extract(fields, '$.device_id'),"
+    " owner, priority, due, key FROM tasks"
+    " WHERE owner IS NOT NULL AND lease_until < ? AND (not_before IS NULL OR not_before <= ?)"
+    " ORDER BY priority DESC, due, key LIMIT ?"
+)
+
+
+def _count(
+    db: sqlite3.Connection,
+    known: dict[tuple[str, int], _Counted],
+    key: tuple[str, int],
+    results_ok: int,
+    results_failed: int,
+) -> Iteration | None:
+    """Count a completed task in its iteration's stored fields; the iteration as counted, or
+    None when it is gone.
+
+    The fields as this store last wrote them (``known``) are written again with the new
+    counts only where the row still holds exactly that text: then they are what they were,
+    and need neither be read nor decoded nor encoded (an iteration's tasks are counted one
+    after another). Else (first count here, the iteration was finished, a write rolled
+    back) they are read and decoded."""
+    counted = known.get(key)
+    if counted is not None:
+        new = counted.add(results_ok, results_failed)
+        if db.execute(_COUNT_AGAIN, (new.text, *key, counted.text)).rowcount:
+            known[key] = new
+            return new.iteration()
+    row = db.execute(
+        "SELECT fields FROM iterations WHERE resource_id = ? AND number = ?", key
+    ).fetchone()
+    if row is None:
+        known.pop(key, None)
+        return None
+    fields = json.loads(row[0])
+    fields["tasks_done"] += 1
+    fields["results_ok"] += results_ok
+    fields["results_failed"] += results_failed
+    iteration = iteration_from_dict(fields)
+    new = _Counted.split(fields, iteration)
+    if new is None:
+        known.pop(key, None)
+        text = json.dumps(fields)
+    else:
+        if len(known) >= _COUNTED_LIMIT:
+            known.clear()
+        known[key] = new
+        text = new.text
+    db.execute(
+        "UPDATE iterations SET fields = ? WHERE resource_id = ? AND number = ?", (text, *key)
+    )
+    return iteration
+
+
+_COUNT_AGAIN = (
+    "UPDATE iterations SET fields = ? WHERE resource_id = ? AND number = ? AND fields = ?"
+)
+_COUNTED_LIMIT = 256  # iterations whose fields are kept (those being worked on: a few)
+_COUNTERS = ("tasks_done", "results_ok", "results_failed")
+
+
+class _Counted:
+    """An iteration's fields as stored: their text, that text as a template of the counts (it
+    is the ``json.dumps`` of the fields, whatever the counts), the counts and the values of
+    the Iteration's other fields."""
+
+    __slots__ = ("counts", "template", "text", "values")
+
+    def __init__(self, template: str, values: dict[str, Any], counts: tuple[int, int, int]):
+        self.template, self.values, self.counts = template, values, counts
+        done, ok, failed = counts
+        self.text = template.format(tasks_done=done, results_ok=ok, results_failed=failed)
+
+    @classmethod
+    def split(cls, fields: dict[str, Any], iteration: Iteration) -> _Counted | None:
+        """None when a counter cannot be told apart in the text."""
+        marked = dict(fields)
+        for name in _COUNTERS:
+            marked[name] = _MARK + name
+        template = json.dumps(marked).replace("{", "{{").replace("}", "}}")
+        for name in _COUNTERS:
+            mark = encode_basestring_ascii(_MARK + name)
+            if template.count(mark) != 1:
+                return None
+            template = template.replace(mark, f"{{{name}}}")
+        values = {k: v for k, v in vars(iteration).items() if k not in _COUNTERS}
+        return cls(template, values, tuple(fields[name] for name in _COUNTERS))
+
+    def add(self, ok: int, failed: int) -> _Counted:
+        """One more task done, with that many results."""
+        done, was_ok, was_failed = self.counts
+        return _Counted(self.template, self.values, (done + 1, was_ok + ok, was_failed + failed))
+
+    def iteration(self) -> Iteration:
+        done, ok, failed = self.counts
+        return Iteration(**self.values, tasks_done=done, results_ok=ok, results_failed=failed)
+
+
+_MARK = "\x00count\x00"
+
+
+class _Decoded:
+    """Tasks' stored fields decoded once per distinct text less the device id (SQLite splits
+    it off): the tasks of an iteration share one. The key is the text itself, so an entry
+    cannot go stale. Used by the store's thread only."""
+
+    LIMIT = 256  # distinct texts kept (retried tasks add some): then it starts over
+
+    def __init__(self) -> None:
+        self._tasks: dict[str, dict[str, Any]] = {}
+
+    def task(self, static: str, device_id: str, *, recovered: bool, token: str) -> Task:
+        values = self._tasks.get(static)
+        if values is None:
+            fields = json.loads(static)
+            fields["device_id"] = device_id
+            decoded = task_from_dict(fields, recovered=False, token=None)
+            if len(self._tasks) >= self.LIMIT:
+                self._tasks.clear()
+            values = {k: v for k, v in vars(decoded).items() if k not in _TASK_OWN}
+            self._tasks[static] = values
+        return Task(**values, device_id=device_id, recovered=recovered, lease_token=token)
+
+
+# A task's values that are not those of every task of its iteration (the last two are not in
+# its stored fields).
+_TASK_OWN = ("device_id", "recovered", "lease_token")
 
 
 # Host parameters in one IN (...) list (SQLite's limit is 999 before 3.32).
@@ -793,19 +976,46 @@ def _start_iteration(db: sqlite3.Connection, iteration: Iteration, tasks: Sequen
     db.executemany(
         "INSERT OR IGNORE INTO tasks (key, resource_id, fields, priority, due, not_before)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            (
-                task.key,
-                task.resource_id,
-                json.dumps(task_to_dict(task)),
-                task.priority,
-                epoch(task.due),
-                epoch(task.not_before),
-            )
-            for task in tasks
-        ],
+        _task_rows(tasks),
     )
     return True
+
+
+def _task_rows(tasks: Iterable[Task]) -> list[tuple[Any, ...]]:
+    """Rows of the tasks table. The tasks of an iteration differ by their device only: the
+    stored fields (``task_to_dict`` as JSON) are encoded once for all of them, around the
+    device id, and the times converted once."""
+    encoded: dict[tuple[Any, ...], tuple[str, str, float | None, float | None] | None] = {}
+    rows = []
+    for task in tasks:
+        shared = _task_shared(task)
+        parts = encoded.get(shared, False)
+        if parts is False:
+            parts = encoded[shared] = _task_parts(task)
+        if parts is None:  # the device id cannot be told apart in the text
+            fields = json.dumps(task_to_dict(task))
+            due, not_before = epoch(task.due), epoch(task.not_before)
+        else:
+            head, tail, due, not_before = parts
+            fields = head + encode_basestring_ascii(task.device_id) + tail
+        rows.append((task.key, task.resource_id, fields, task.priority, due, not_before))
+    return rows
+
+
+def _task_parts(task: Task) -> tuple[str, str, float | None, float | None] | None:
+    """The task's stored fields as JSON text before and after its device id (None if the
+    split would be ambiguous), and its due and not_before times."""
+    fields = task_to_dict(task)
+    fields["device_id"] = _DEVICE_MARK
+    parts = json.dumps(fields).split(encode_basestring_ascii(_DEVICE_MARK))
+    if len(parts) != 2:
+        return None
+    return parts[0], parts[1], fields["due"], fields["not_before"]
+
+
+# What a task's stored fields hold but its device (attrgetter: a tuple, in one call).
+_task_shared = attrgetter(*(f.name for f in dataclasses.fields(Task) if f.name not in _TASK_OWN))
+_DEVICE_MARK = "\x00device\x00"
 
 
 def _update_fields(
