@@ -24,6 +24,7 @@ from cas.access.device_run import DeviceRunner, utc_now
 from cas.access.groups import members
 from cas.access.keeper import ResultKeeper
 from cas.access.lifecycle import Resources
+from cas.access.notices import SCHEDULE, TASKS, WorkNotices
 from cas.access.scheduler import Scheduler
 from cas.access.service import CasService
 from cas.access.worker import RetryPolicy, Sweeper, TaskWorker
@@ -101,7 +102,14 @@ class Gateway:
         self.delivery = None
         if role in ("all", "worker"):
             self._build_workers()
-        self.resources = Resources(store, clock=clock, wake=self._wake_scheduler)
+        # with a shared store, work queued here is announced to the other nodes at once
+        self.notices: WorkNotices | None = None
+        if shared:
+            handlers = {}
+            if self.scheduler is not None and self.worker is not None:
+                handlers = {SCHEDULE: self.scheduler.wake, TASKS: self.worker.wake}
+            self.notices = WorkNotices(store, handlers)
+        self.resources = Resources(store, clock=clock, wake=self._resources_changed)
         self.service = CasService(
             self.runner,
             resources=self.resources,
@@ -111,6 +119,7 @@ class Gateway:
             group_members=self.group_members,
         )
         self._background: list[asyncio.Task] = []
+        self._listener: asyncio.Task | None = None  # other nodes' work notices
 
     def _build_workers(self) -> None:
         from cas.notify.outbox import OutboxDelivery
@@ -133,16 +142,27 @@ class Gateway:
             owner=self.node,
             clock=self.clock,
             poll_interval=settings.poll_interval,
-            on_tasks=self.worker.wake,
+            on_tasks=self._tasks_queued,
             on_outbox=self.delivery.wake,
             resolve_group=self.group_members,
         )
         self.worker.hold = self.scheduler.quiet  # due iterations start before more work
         self.sweeper = Sweeper(self.store, clock=self.clock, on_outbox=self.delivery.wake)
 
-    def _wake_scheduler(self) -> None:
+    def _resources_changed(self) -> None:
+        """A resource was created or changed here: this node's dispatcher looks at once;
+        without one (an api node), the other nodes' dispatchers are told."""
         if self.scheduler is not None:
             self.scheduler.wake()
+        elif self.notices is not None:
+            self.notices.announce(SCHEDULE)
+
+    def _tasks_queued(self) -> None:
+        """This node's dispatcher queued device tasks: every node's worker claims."""
+        if self.worker is not None:
+            self.worker.wake()
+        if self.notices is not None:
+            self.notices.announce(TASKS)
 
     async def start(self) -> None:
         """Start the background loops of this node's role."""
@@ -151,6 +171,8 @@ class Gateway:
             if part is not None:
                 loops.append(part.run())
         self._background = [asyncio.create_task(loop) for loop in loops]
+        if self.notices is not None:
+            self._listener = asyncio.create_task(self.notices.listen())
 
     def health(self) -> dict:
         return {
@@ -165,6 +187,12 @@ class Gateway:
             if part is not None:
                 part.stop()
         await self.keeper.stop()
+        if self.notices is not None:
+            await self.notices.close()
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
         for task in self._background:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, timeout=10)

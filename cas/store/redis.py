@@ -61,6 +61,9 @@ Meter locks and invocation counters
     P meter:{system title}      string owner, with a TTL (PX)
     P ctr:own                   hash   system title -> next own invocation counter
     P ctr:received              hash   system title -> highest counter seen from the meter
+Pub/sub channels (nothing stored)
+    P meters-wanted             a node waiting for a meter another node holds names it
+    P work-notices              a node that queued work names its kind (cas.access.notices)
 
 A task claim carries a token; extending, retrying and completing check it, so a worker whose
 lease ran out and was taken over cannot store anything. A task whose lease ran out goes back
@@ -207,6 +210,11 @@ class RedisKeys:
     def meters_wanted(self) -> str:
         """Pub/sub channel: a node waiting for a meter another node holds names it here."""
         return f"{self.prefix}meters-wanted"
+
+    @property
+    def work_notices(self) -> str:
+        """Pub/sub channel: a node that queued work says which kind (cas.access.notices)."""
+        return f"{self.prefix}work-notices"
 
 
 def running_member(rid: str, number: int) -> str:
@@ -870,18 +878,32 @@ class RedisStore:
         """Ask the node holding the meter's lock to release it once it is idle."""
         await self._client.publish(self.keys.meters_wanted, system_title)
 
-    async def wanted_meters(self) -> AsyncIterator[str]:
+    def wanted_meters(self) -> AsyncIterator[str]:
         """The meters other nodes wait for, as they ask (subscribed again after a lost
         connection; a request made meanwhile is lost, and the waiter asks again)."""
+        return self._listen(self.keys.meters_wanted, "wanted meters")
+
+    # --- work notices between nodes -----------------------------------------------------------
+
+    async def announce(self, notice: str) -> None:
+        """Tell every node sharing this store (this one too) that work of a kind is queued."""
+        await self._client.publish(self.keys.work_notices, notice)
+
+    def notices(self) -> AsyncIterator[str]:
+        """The notices announced by any node, as they come (subscribed again after a lost
+        connection; a notice sent meanwhile is lost: the nodes' polls find its work)."""
+        return self._listen(self.keys.work_notices, "work notices")
+
+    async def _listen(self, channel: str, what: str) -> AsyncIterator[str]:
         while True:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(self.keys.meters_wanted)
+                await pubsub.subscribe(channel)
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
                         yield message["data"].decode("ascii", "replace")
             except (RedisConnectionError, OSError) as error:
-                logger.warning("listening for wanted meters: %s; subscribing again", error)
+                logger.warning("listening for %s: %s; subscribing again", what, error)
                 await asyncio.sleep(1.0)
             finally:
                 with contextlib.suppress(Exception):
