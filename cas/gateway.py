@@ -30,6 +30,7 @@ from cas.access.service import CasService
 from cas.access.worker import RetryPolicy, Sweeper, TaskWorker
 from cas.dlms import SessionPool, SessionSettings
 from cas.dlms.admission import Admission, SegmentLimit
+from cas.dlms.shared_segments import SharedAdmission
 from cas.registry import Registry
 from cas.store import Store
 
@@ -86,11 +87,7 @@ class Gateway:
             guard=store if shared else None,
             owner=self.node,
             max_idle=self.settings.shared_max_idle if shared else None,
-            admission=Admission(
-                self.settings.max_sessions,
-                self.settings.segment_limits,
-                self.settings.segment_default,
-            ),
+            admission=self._admission(shared),
         )
         self.runner = DeviceRunner(registry, self.pool, clock)
         self.keeper = ResultKeeper(store)
@@ -120,6 +117,13 @@ class Gateway:
         )
         self._background: list[asyncio.Task] = []
         self._listener: asyncio.Task | None = None  # other nodes' work notices
+
+    def _admission(self, shared: bool) -> Admission:
+        """Segment limits for this process alone, or for every node sharing the store."""
+        limits = (self.settings.max_sessions, self.settings.segment_limits)
+        if shared:
+            return SharedAdmission(self.store, self.node, *limits, self.settings.segment_default)
+        return Admission(*limits, self.settings.segment_default)
 
     def _build_workers(self) -> None:
         from cas.notify.outbox import OutboxDelivery

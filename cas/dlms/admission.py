@@ -7,7 +7,8 @@ an overall cap; when several wait, the highest priority goes first (then the ear
 segment that is full does not hold back waiters of other segments. When a limit is reached
 and an idle association could be closed to make room, ``evict`` is asked to close one.
 
-Limits apply per gateway process.
+Limits apply per gateway process; ``cas.dlms.shared_segments.SharedAdmission`` makes them
+hold for all the nodes sharing a Redis store as well.
 """
 
 from __future__ import annotations
@@ -117,11 +118,16 @@ class Admission:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
             elif waiter.granted.done() and not waiter.granted.cancelled():
-                self.release(segment)  # granted just as the caller gave up
+                self._free(segment)  # granted just as the caller gave up
             raise
 
     def release(self, segment: str) -> None:
         """A connection of ``segment`` closed."""
+        self._free(segment)
+
+    def _free(self, segment: str) -> None:
+        """Give back a grant of this process (SharedAdmission gives back its shared part in
+        ``release``)."""
         state = self._segment(segment)
         state.open = max(0, state.open - 1)
         self.open_total = max(0, self.open_total - 1)
@@ -133,6 +139,9 @@ class Admission:
         state.closing = max(0, state.closing - 1)
         self.closing_total = max(0, self.closing_total - 1)
         self.release(segment)
+
+    async def close(self) -> None:
+        """Let go of what outlives the process (nothing here; see SharedAdmission)."""
 
     def poke(self) -> None:
         """Something changed outside (an association became idle): look at the waiters."""
@@ -182,12 +191,18 @@ class Admission:
         if covered.get(scope, 0) < closing:
             covered[scope] = covered.get(scope, 0) + 1
             return
+        if self.start_closing(scope):
+            covered[scope] = covered.get(scope, 0) + 1
+
+    def start_closing(self, scope: str | None) -> bool:
+        """Start closing an idle connection (of segment ``scope``, or any); False if none
+        is idle. It counts as open until ``evicted``."""
         freed = self.evict(scope) if self.evict is not None else None
         if freed is None:
-            return
+            return False
         self._segment(freed).closing += 1
         self.closing_total += 1
-        covered[scope] = covered.get(scope, 0) + 1
+        return True
 
     def _arm(self, delay: float | None) -> None:
         if self._timer is not None:

@@ -197,6 +197,7 @@ class SessionPool:
             self._renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._renewer
+        await self.admission.close()
 
     # --- sessions -----------------------------------------------------------------------------
 

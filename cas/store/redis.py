@@ -61,6 +61,10 @@ Meter locks and invocation counters
     P meter:{system title}      string owner, with a TTL (PX)
     P ctr:own                   hash   system title -> next own invocation counter
     P ctr:received              hash   system title -> highest counter seen from the meter
+Segment limits shared by the nodes (Redis's clock)
+    P seg:open:{segment}        zset   "{node}:{n}" of each connection open in the segment,
+                                       score its expiry (ms; renewed while it is open)
+    P seg:next:{segment}        string the segment's next free start (µs), with a TTL
 Pub/sub channels (nothing stored)
     P meters-wanted             a node waiting for a meter another node holds names it
     P work-notices              a node that queued work names its kind (cas.access.notices)
@@ -211,6 +215,12 @@ class RedisKeys:
         """Pub/sub channel: a node waiting for a meter another node holds names it here."""
         return f"{self.prefix}meters-wanted"
 
+    def segment_connections(self, segment: str) -> str:
+        return f"{self.prefix}seg:open:{segment}"
+
+    def segment_next_start(self, segment: str) -> str:
+        return f"{self.prefix}seg:next:{segment}"
+
     @property
     def work_notices(self) -> str:
         """Pub/sub channel: a node that queued work says which kind (cas.access.notices)."""
@@ -273,6 +283,9 @@ class RedisStore:
             name: client.register_script(getattr(lua, name))
             for name in (
                 "CREATE_RESOURCE",
+                "SEGMENT_ENTER",
+                "SEGMENT_RENEW",
+                "SEGMENT_START",
                 "UPDATE_RESOURCE",
                 "DELETE_RESOURCE",
                 "CLAIM_DUE",
@@ -883,6 +896,43 @@ class RedisStore:
         connection; a request made meanwhile is lost, and the waiter asks again)."""
         return self._listen(self.keys.meters_wanted, "wanted meters")
 
+    # --- segment limits shared by the nodes (cas.dlms.shared_segments) ------------------------
+
+    async def segment_enter(self, segment: str, holder: str, max_open: int, ttl: float) -> bool:
+        """Count ``holder`` among the segment's open connections unless ``max_open`` are;
+        the entry lapses after ``ttl`` seconds unless renewed."""
+        entered = await self._run(
+            "SEGMENT_ENTER",
+            [self.keys.segment_connections(segment)],
+            [holder, max_open, _millis(ttl)],
+        )
+        return bool(entered)
+
+    async def segment_leave(self, segment: str, holder: str) -> None:
+        await self._client.zrem(self.keys.segment_connections(segment), holder)
+
+    async def segment_renew(self, held: Mapping[str, Sequence[str]], ttl: float) -> None:
+        """Push the expiry of the entries still counted (segment -> holders) by ``ttl``."""
+        async with self._client.pipeline(transaction=False) as pipe:
+            for segment, holders in held.items():
+                if holders:
+                    await self._scripts["SEGMENT_RENEW"](
+                        keys=[self.keys.segment_connections(segment)],
+                        args=[_millis(ttl), *holders],
+                        client=pipe,
+                    )
+            await pipe.execute()
+
+    async def segment_start(self, segment: str, per_second: float) -> float:
+        """Reserve the segment's next start of a new connection, ``1 / per_second`` after
+        the last one reserved by any node; the seconds to wait for it."""
+        waited = await self._run(
+            "SEGMENT_START",
+            [self.keys.segment_next_start(segment)],
+            [max(1, round(1_000_000 / per_second))],
+        )
+        return int(waited) / 1_000_000
+
     # --- work notices between nodes -----------------------------------------------------------
 
     async def announce(self, notice: str) -> None:
@@ -970,3 +1020,7 @@ def _resource(raw: Mapping[bytes, bytes]) -> Resource:
 def _stored_result(rid: str, meta: list[Any], xml: bytes) -> StoredResult:
     seq, number, device, index, captured, ok, key = meta
     return StoredResult(rid, number, device, index, moment(captured), ok, xml, key, seq)
+
+
+def _millis(seconds: float) -> int:
+    return max(1, round(seconds * 1000))

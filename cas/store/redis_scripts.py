@@ -430,3 +430,39 @@ if (not current) or tonumber(current) < tonumber(ARGV[2]) then
 end
 return 1
 """
+
+# Segment limits shared by the nodes (cas.dlms.shared_segments), on Redis's clock.
+# KEYS: the segment's connections zset (holder -> expiry in ms). ARGV: holder, max open,
+# lifetime in ms. Entries past their expiry (a node that died) are dropped first.
+# Returns 1 when the holder is counted now, 0 when the segment is full.
+SEGMENT_ENTER = """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ms + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 1
+"""
+
+# KEYS: the segment's connections zset. ARGV: lifetime in ms, holders. Pushes the expiry of
+# those still counted (not those dropped meanwhile: they entered again if they are alive).
+SEGMENT_RENEW = """
+local now = redis.call('TIME')
+local until_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + tonumber(ARGV[1])
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', until_ms, ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
+return 1
+"""
+
+# KEYS: the segment's next start time (µs of Redis's clock). ARGV: µs between starts.
+# Reserves the next free start for the caller: returns the µs to wait until it.
+SEGMENT_START = """
+local now = redis.call('TIME')
+local us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local at = math.max(us, tonumber(redis.call('GET', KEYS[1]) or '0'))
+local following = at + tonumber(ARGV[1])
+redis.call('SET', KEYS[1], string.format('%.0f', following), 'PX',
+  math.ceil((following - us) / 1000) + 1000)
+return at - us
+"""
