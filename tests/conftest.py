@@ -7,6 +7,7 @@ now and then.
 
 import os
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("reproducible", derandomize=True, deadline=None)
@@ -73,3 +74,13 @@ def pytest_unconfigure(config):
         process.terminate()
         process.wait(timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+async def redis_nodes():
+    """Stores for gateway nodes sharing Redis under a fresh prefix (tests.support.redis_nodes)."""
+    from tests.support.redis_nodes import RedisNodes
+
+    nodes = RedisNodes()
+    yield nodes
+    await nodes.cleanup()

@@ -7,53 +7,19 @@ the work, and an api node does not subscribe."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-
-import pytest
-import redis.asyncio as aioredis
 
 from cas.access.notices import SCHEDULE, TASKS, WorkNotices
 from cas.gateway import GatewaySettings
 from cas.simulator import MeterFleet, readings
-from cas.store.redis import RedisStore
 from tests.e2e.test_group_access import group_access
-from tests.store.conftest import REDIS_URL
 from tests.support.gateway import running_gateway
 from tests.support.soap import envelope
 
 SLOW_POLLS = GatewaySettings(poll_interval=30.0)
-
-
-class Nodes:
-    """Opens a RedisStore per node, all under one fresh key prefix."""
-
-    def __init__(self) -> None:
-        self.prefix = f"cas-test:{uuid.uuid4().hex}:"
-        self.opened: list[RedisStore] = []
-
-    async def open(self) -> RedisStore:
-        store = await RedisStore.open(REDIS_URL, prefix=self.prefix)
-        self.opened.append(store)
-        return store
-
-
-@pytest.fixture
-async def shared() -> AsyncIterator[Nodes]:
-    nodes = Nodes()
-    yield nodes
-    for store in nodes.opened:  # a gateway closes its store: closing again is harmless
-        with contextlib.suppress(Exception):
-            await store.close()
-    client = aioredis.from_url(REDIS_URL)
-    keys = [key async for key in client.scan_iter(match=f"{nodes.prefix}*", count=1000)]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 async def subscribed(notices: WorkNotices) -> asyncio.Task:
@@ -64,14 +30,14 @@ async def subscribed(notices: WorkNotices) -> asyncio.Task:
     return listener
 
 
-async def test_a_group_read_created_on_an_api_node_starts_on_a_worker_at_once(shared):
+async def test_a_group_read_created_on_an_api_node_starts_on_a_worker_at_once(redis_nodes):
     fleet = MeterFleet(count=5)
     async with (
         fleet,
         running_gateway(
-            fleet.meters, store=await shared.open(), role="worker", settings=SLOW_POLLS
+            fleet.meters, store=await redis_nodes.open(), role="worker", settings=SLOW_POLLS
         ),
-        running_gateway(fleet.meters, store=await shared.open(), role="api") as api,
+        running_gateway(fleet.meters, store=await redis_nodes.open(), role="api") as api,
     ):
         await asyncio.sleep(0.3)  # the worker's dispatcher sleeps its poll, subscribed
         before, started = datetime.now(UTC), time.monotonic()
@@ -88,15 +54,15 @@ async def test_a_group_read_created_on_an_api_node_starts_on_a_worker_at_once(sh
         assert api.gateway.notices.sent >= 1
 
 
-async def test_without_the_notice_the_worker_waits_for_its_poll(shared):
+async def test_without_the_notice_the_worker_waits_for_its_poll(redis_nodes):
     """The control of the test above: the api node announces nothing."""
     fleet = MeterFleet(count=2)
     async with (
         fleet,
         running_gateway(
-            fleet.meters, store=await shared.open(), role="worker", settings=SLOW_POLLS
+            fleet.meters, store=await redis_nodes.open(), role="worker", settings=SLOW_POLLS
         ) as worker,
-        running_gateway(fleet.meters, store=await shared.open(), role="api") as api,
+        running_gateway(fleet.meters, store=await redis_nodes.open(), role="api") as api,
     ):
         await asyncio.sleep(0.3)
         api.gateway.notices = None
@@ -110,18 +76,18 @@ async def test_without_the_notice_the_worker_waits_for_its_poll(shared):
         assert len(reply.results(0)) == 2
 
 
-async def test_tasks_queued_by_one_worker_are_claimed_by_the_others_at_once(shared):
+async def test_tasks_queued_by_one_worker_are_claimed_by_the_others_at_once(redis_nodes):
     fleet = MeterFleet(count=8, latency=0.1)
     narrow = GatewaySettings(poll_interval=30.0, worker_concurrency=2)
     async with (
         fleet,
         running_gateway(
-            fleet.meters, store=await shared.open(), role="worker", settings=narrow
+            fleet.meters, store=await redis_nodes.open(), role="worker", settings=narrow
         ) as first,
         running_gateway(
-            fleet.meters, store=await shared.open(), role="worker", settings=narrow
+            fleet.meters, store=await redis_nodes.open(), role="worker", settings=narrow
         ) as second,
-        running_gateway(fleet.meters, store=await shared.open(), role="api") as api,
+        running_gateway(fleet.meters, store=await redis_nodes.open(), role="api") as api,
     ):
         await asyncio.sleep(0.3)
         reply = await api.post(envelope("create", "DeviceAccess", group_access("DG_ALL_METERS")))
@@ -134,11 +100,11 @@ async def test_tasks_queued_by_one_worker_are_claimed_by_the_others_at_once(shar
         assert sum(opened) == 8 and min(opened) >= 1, opened
 
 
-async def test_every_node_hears_every_nodes_notices(shared):
+async def test_every_node_hears_every_nodes_notices(redis_nodes):
     heard: dict[str, list[str]] = {"a": [], "b": []}
     nodes = {
         name: WorkNotices(
-            await shared.open(),
+            await redis_nodes.open(),
             {kind: (lambda n=name, k=kind: heard[n].append(k)) for kind in (SCHEDULE, TASKS)},
         )
         for name in heard
@@ -160,9 +126,9 @@ async def test_every_node_hears_every_nodes_notices(shared):
             listener.cancel()
 
 
-async def test_an_unknown_notice_is_ignored_and_the_next_one_heard(shared):
+async def test_an_unknown_notice_is_ignored_and_the_next_one_heard(redis_nodes):
     heard: list[str] = []
-    store = await shared.open()
+    store = await redis_nodes.open()
     listener = await subscribed(WorkNotices(store, {TASKS: lambda: heard.append(TASKS)}))
     try:
         await store.announce("<forged/>")

@@ -5,13 +5,9 @@ the simulated meters see within the limits of the whole gateway, not twice them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-import uuid
-from collections.abc import AsyncIterator
 
 import pytest
-import redis.asyncio as aioredis
 
 from cas.dlms.admission import SegmentLimit
 from cas.dlms.shared_segments import SharedAdmission
@@ -19,38 +15,10 @@ from cas.gateway import GatewaySettings
 from cas.simulator import MeterFleet
 from cas.store.redis import RedisStore
 from tests.e2e.test_group_access import group_access
-from tests.store.conftest import REDIS_URL
 from tests.support.gateway import running_gateway
 from tests.support.soap import envelope
 
 SKEW = 0.1  # s: how much later than admitted a meter may see a connection start
-
-
-class Nodes:
-    """Opens a RedisStore per node, all under one fresh key prefix."""
-
-    def __init__(self) -> None:
-        self.prefix = f"cas-test:{uuid.uuid4().hex}:"
-        self.opened: list[RedisStore] = []
-
-    async def open(self) -> RedisStore:
-        store = await RedisStore.open(REDIS_URL, prefix=self.prefix)
-        self.opened.append(store)
-        return store
-
-
-@pytest.fixture
-async def nodes() -> AsyncIterator[Nodes]:
-    nodes = Nodes()
-    yield nodes
-    for store in nodes.opened:  # a gateway closes its store: closing again is harmless
-        with contextlib.suppress(Exception):
-            await store.close()
-    client = aioredis.from_url(REDIS_URL)
-    keys = [key async for key in client.scan_iter(match=f"{nodes.prefix}*", count=1000)]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 async def counted(store: RedisStore, segment: str) -> set[str]:
@@ -61,8 +29,8 @@ async def counted(store: RedisStore, segment: str) -> set[str]:
 # --- the ledger ------------------------------------------------------------------------------
 
 
-async def test_a_segment_counts_its_connections_across_nodes(nodes):
-    a, b = await nodes.open(), await nodes.open()
+async def test_a_segment_counts_its_connections_across_nodes(redis_nodes):
+    a, b = await redis_nodes.open(), await redis_nodes.open()
     assert await a.segment_enter("north", "a:0", 2, 15)
     assert await b.segment_enter("north", "b:0", 2, 15)
     assert not await a.segment_enter("north", "a:1", 2, 15)  # full, whoever asks
@@ -72,8 +40,8 @@ async def test_a_segment_counts_its_connections_across_nodes(nodes):
     assert await counted(a, "north") == {"a:0", "a:2"}
 
 
-async def test_a_dead_nodes_places_lapse_and_a_live_nodes_are_renewed(nodes):
-    store = await nodes.open()
+async def test_a_dead_nodes_places_lapse_and_a_live_nodes_are_renewed(redis_nodes):
+    store = await redis_nodes.open()
     assert await store.segment_enter("north", "dead:0", 2, 0.4)
     assert await store.segment_enter("north", "live:0", 2, 0.4)
     for _ in range(3):  # 0.75 s in all: past both entries' first lifetime
@@ -83,8 +51,8 @@ async def test_a_dead_nodes_places_lapse_and_a_live_nodes_are_renewed(nodes):
     assert await counted(store, "north") == {"live:0", "new:0"}
 
 
-async def test_new_connections_are_spaced_across_nodes(nodes):
-    a, b = await nodes.open(), await nodes.open()
+async def test_new_connections_are_spaced_across_nodes(redis_nodes):
+    a, b = await redis_nodes.open(), await redis_nodes.open()
     waits = [await (a if i % 2 else b).segment_start("north", 10.0) for i in range(5)]
     expected = [0.0, 0.1, 0.2, 0.3, 0.4]
     # the calls themselves take some time: each wait is at most the ideal, less by a little
@@ -95,10 +63,10 @@ async def test_new_connections_are_spaced_across_nodes(nodes):
 # --- SharedAdmission between two nodes ----------------------------------------------------
 
 
-async def test_a_full_segment_waits_for_another_nodes_connection_to_close(nodes):
+async def test_a_full_segment_waits_for_another_nodes_connection_to_close(redis_nodes):
     limits = {"north": SegmentLimit(max_open=2)}
-    a = SharedAdmission(await nodes.open(), "a", 100, limits)
-    b = SharedAdmission(await nodes.open(), "b", 100, limits)
+    a = SharedAdmission(await redis_nodes.open(), "a", 100, limits)
+    b = SharedAdmission(await redis_nodes.open(), "b", 100, limits)
     try:
         await a.acquire("north")
         await a.acquire("north")
@@ -117,10 +85,10 @@ async def test_a_full_segment_waits_for_another_nodes_connection_to_close(nodes)
     assert await counted(a.ledger, "north") == set()  # close gave everything back
 
 
-async def test_a_waiter_that_gives_up_holds_nothing(nodes):
+async def test_a_waiter_that_gives_up_holds_nothing(redis_nodes):
     limits = {"north": SegmentLimit(max_open=1)}
-    a = SharedAdmission(await nodes.open(), "a", 100, limits)
-    b = SharedAdmission(await nodes.open(), "b", 100, limits)
+    a = SharedAdmission(await redis_nodes.open(), "a", 100, limits)
+    b = SharedAdmission(await redis_nodes.open(), "b", 100, limits)
     try:
         await a.acquire("north")
         with pytest.raises(TimeoutError):
@@ -132,10 +100,10 @@ async def test_a_waiter_that_gives_up_holds_nothing(nodes):
         await b.close()
 
 
-async def test_places_held_are_renewed_past_their_lifetime(nodes):
+async def test_places_held_are_renewed_past_their_lifetime(redis_nodes):
     limits = {"north": SegmentLimit(max_open=1)}
-    a = SharedAdmission(await nodes.open(), "a", 100, limits, ttl=0.3)
-    b = SharedAdmission(await nodes.open(), "b", 100, limits, ttl=0.3)
+    a = SharedAdmission(await redis_nodes.open(), "a", 100, limits, ttl=0.3)
+    b = SharedAdmission(await redis_nodes.open(), "b", 100, limits, ttl=0.3)
     try:
         await a.acquire("north")
         with pytest.raises(TimeoutError):  # 1 s: three lifetimes, a's place stays
@@ -145,10 +113,10 @@ async def test_places_held_are_renewed_past_their_lifetime(nodes):
         await b.close()
 
 
-# --- two worker nodes, the meters' view ---------------------------------------------------
+# --- two worker redis_nodes, the meters' view ---------------------------------------------------
 
 
-async def test_two_workers_keep_each_segment_within_the_gateways_limits(nodes):
+async def test_two_workers_keep_each_segment_within_the_gateways_limits(redis_nodes):
     fleet = MeterFleet(count=72, segments=3, latency=0.05)  # 24 meters in each segment
     rate = 10
     settings = GatewaySettings(
@@ -162,12 +130,12 @@ async def test_two_workers_keep_each_segment_within_the_gateways_limits(nodes):
     async with (
         fleet,
         running_gateway(
-            fleet.meters, store=await nodes.open(), role="worker", settings=settings
+            fleet.meters, store=await redis_nodes.open(), role="worker", settings=settings
         ) as first,
         running_gateway(
-            fleet.meters, store=await nodes.open(), role="worker", settings=settings
+            fleet.meters, store=await redis_nodes.open(), role="worker", settings=settings
         ) as second,
-        running_gateway(fleet.meters, store=await nodes.open(), role="api") as api,
+        running_gateway(fleet.meters, store=await redis_nodes.open(), role="api") as api,
     ):
         await asyncio.sleep(0.3)
         reply = await api.post(envelope("create", "DeviceAccess", group_access("DG_ALL_METERS")))
