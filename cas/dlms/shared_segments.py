@@ -16,7 +16,9 @@ place in the segment's shared ledger (Redis, on Redis's clock):
 
 This node's waiters of one segment ask the ledger one at a time, in the order the local
 admission granted them (priority, then arrival); between nodes, a freed place goes to the
-first node that asks. Segments without limits never touch the ledger.
+first node that asks. Segments without limits never touch the ledger. When Redis cannot be
+reached for a whole ``ttl``, this node's places lapse while its connections stay open: the
+segment may then briefly hold more than its limit, until they close.
 """
 
 from __future__ import annotations

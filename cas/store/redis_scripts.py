@@ -446,7 +446,8 @@ return 1
 """
 
 # KEYS: the segment's connections zset. ARGV: lifetime in ms, holders. Pushes the expiry of
-# those still counted (not those dropped meanwhile: they entered again if they are alive).
+# those still counted; one that lapsed (no renewal reached Redis for a whole lifetime) is not
+# added back, and the segment may hold one connection more than its limit until it closes.
 SEGMENT_RENEW = """
 local now = redis.call('TIME')
 local until_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + tonumber(ARGV[1])
