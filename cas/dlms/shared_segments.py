@@ -89,7 +89,7 @@ class SharedAdmission(Admission):
     def release(self, segment: str) -> None:
         super().release(segment)
         held = self._held.get(segment)
-        if held:  # entries are interchangeable: any of the segment's goes
+        if held:  # places are interchangeable: any of the segment's goes
             self._leave(segment, held.pop())
 
     async def close(self) -> None:
@@ -106,7 +106,7 @@ class SharedAdmission(Admission):
             await asyncio.gather(*list(self._leaving), return_exceptions=True)
 
     async def _enter(self, segment: str, limit: SegmentLimit) -> None:
-        holder = None
+        holder = entered = None
         try:
             if limit.max_open is not None:
                 holder = f"{self.owner}:{next(self._numbers)}"
@@ -118,6 +118,7 @@ class SharedAdmission(Admission):
                     self.start_closing(segment)  # an idle one of ours holds a place
                     await asyncio.sleep(pause)
                     pause = min(pause * 2, LAST_PAUSE)
+                entered = holder
                 self._held.setdefault(segment, []).append(holder)
                 self._keep_renewing()
             if limit.new_per_second is not None:
@@ -125,12 +126,23 @@ class SharedAdmission(Admission):
                 if wait > 0:
                     await asyncio.sleep(wait)
         except BaseException:
-            held = self._held.get(segment, [])
-            if holder is not None and holder in held:
-                held.remove(holder)
-            if holder is not None:
+            if entered is not None:
+                self._give_back(segment, entered)
+            elif holder is not None:  # Redis may have counted it before the call failed
                 self._leave(segment, holder)
             raise
+
+    def _give_back(self, segment: str, holder: str) -> None:
+        """One place of the segment, ``holder``'s, or another if a release took that one
+        meanwhile (places are interchangeable: one per open connection)."""
+        held = self._held.get(segment, [])
+        if holder in held:
+            held.remove(holder)
+        elif held:
+            holder = held.pop()
+        else:
+            return
+        self._leave(segment, holder)
 
     def _leave(self, segment: str, holder: str) -> None:
         leaving = asyncio.get_running_loop().create_task(self._leave_now(segment, holder))

@@ -100,6 +100,31 @@ async def test_a_waiter_that_gives_up_holds_nothing(redis_nodes):
         await b.close()
 
 
+async def test_a_release_during_a_cancelled_waiters_start_leaves_nothing_held(redis_nodes):
+    """Places are interchangeable: a release while a later waiter waits for its start time
+    takes that waiter's place; the waiter, cancelled, gives back the other one."""
+    limits = {"north": SegmentLimit(max_open=5, new_per_second=2)}
+    a = SharedAdmission(await redis_nodes.open(), "a", 100, limits)
+    b = SharedAdmission(await redis_nodes.open(), "b", 100, limits)
+    try:
+        await a.acquire("north")
+        await asyncio.sleep(0.6)  # a may start another by its own rate
+        await b.acquire("north")  # but b took the segment's next start: a's is 0.5 s away
+        waiting = asyncio.create_task(a.acquire("north"))
+        await asyncio.sleep(0.2)
+        assert len(await counted(a.ledger, "north")) == 3
+        a.release("north")
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await asyncio.sleep(0.05)  # the leaves land
+        assert len(await counted(a.ledger, "north")) == 1  # b's
+        assert a.open_in("north") == 0 and not a._held["north"]
+    finally:
+        await a.close()
+        await b.close()
+
+
 async def test_places_held_are_renewed_past_their_lifetime(redis_nodes):
     limits = {"north": SegmentLimit(max_open=1)}
     a = SharedAdmission(await redis_nodes.open(), "a", 100, limits, ttl=0.3)
