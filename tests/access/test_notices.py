@@ -16,7 +16,6 @@ from cas.access.notices import SCHEDULE, TASKS, WorkNotices
 from cas.gateway import GatewaySettings
 from cas.simulator import MeterFleet, readings
 from tests.e2e.test_group_access import group_access
-from tests.support.gateway import running_gateway
 from tests.support.soap import envelope
 
 SLOW_POLLS = GatewaySettings(poll_interval=30.0)
@@ -32,14 +31,7 @@ async def subscribed(notices: WorkNotices) -> asyncio.Task:
 
 async def test_a_group_read_created_on_an_api_node_starts_on_a_worker_at_once(redis_nodes):
     fleet = MeterFleet(count=5)
-    async with (
-        fleet,
-        running_gateway(
-            fleet.meters, store=await redis_nodes.open(), role="worker", settings=SLOW_POLLS
-        ),
-        running_gateway(fleet.meters, store=await redis_nodes.open(), role="api") as api,
-    ):
-        await asyncio.sleep(0.3)  # the worker's dispatcher sleeps its poll, subscribed
+    async with fleet, redis_nodes.workers_and_api(fleet.meters, 1, SLOW_POLLS) as (_, api):
         before, started = datetime.now(UTC), time.monotonic()
         reply = await api.post(envelope("create", "DeviceAccess", group_access("DG_ALL_METERS")))
         elapsed = time.monotonic() - started
@@ -57,14 +49,8 @@ async def test_a_group_read_created_on_an_api_node_starts_on_a_worker_at_once(re
 async def test_without_the_notice_the_worker_waits_for_its_poll(redis_nodes):
     """The control of the test above: the api node announces nothing."""
     fleet = MeterFleet(count=2)
-    async with (
-        fleet,
-        running_gateway(
-            fleet.meters, store=await redis_nodes.open(), role="worker", settings=SLOW_POLLS
-        ) as worker,
-        running_gateway(fleet.meters, store=await redis_nodes.open(), role="api") as api,
-    ):
-        await asyncio.sleep(0.3)
+    async with fleet, redis_nodes.workers_and_api(fleet.meters, 1, SLOW_POLLS) as nodes:
+        [worker], api = nodes
         api.gateway.notices = None
         body = envelope("create", "DeviceAccess", group_access("DG_ALL_METERS"))
         posted = asyncio.create_task(api.post(body))
@@ -79,21 +65,11 @@ async def test_without_the_notice_the_worker_waits_for_its_poll(redis_nodes):
 async def test_tasks_queued_by_one_worker_are_claimed_by_the_others_at_once(redis_nodes):
     fleet = MeterFleet(count=8, latency=0.1)
     narrow = GatewaySettings(poll_interval=30.0, worker_concurrency=2)
-    async with (
-        fleet,
-        running_gateway(
-            fleet.meters, store=await redis_nodes.open(), role="worker", settings=narrow
-        ) as first,
-        running_gateway(
-            fleet.meters, store=await redis_nodes.open(), role="worker", settings=narrow
-        ) as second,
-        running_gateway(fleet.meters, store=await redis_nodes.open(), role="api") as api,
-    ):
-        await asyncio.sleep(0.3)
+    async with fleet, redis_nodes.workers_and_api(fleet.meters, 2, narrow) as (workers, api):
         reply = await api.post(envelope("create", "DeviceAccess", group_access("DG_ALL_METERS")))
         assert reply.result == "OK", reply.error_codes
         assert len(reply.results(0)) == 8
-        opened = [node.gateway.pool.stats.opened for node in (first, second)]
+        opened = [node.gateway.pool.stats.opened for node in workers]
         # Whichever dispatcher started the iteration, the other worker took part: with two
         # tasks at a time each, the first alone would have read all eight before the second's
         # poll, 30 s away.

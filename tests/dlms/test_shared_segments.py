@@ -15,7 +15,6 @@ from cas.gateway import GatewaySettings
 from cas.simulator import MeterFleet
 from cas.store.redis import RedisStore
 from tests.e2e.test_group_access import group_access
-from tests.support.gateway import running_gateway
 from tests.support.soap import envelope
 
 SKEW = 0.1  # s: how much later than admitted a meter may see a connection start
@@ -138,7 +137,7 @@ async def test_places_held_are_renewed_past_their_lifetime(redis_nodes):
         await b.close()
 
 
-# --- two worker redis_nodes, the meters' view ---------------------------------------------------
+# --- two worker nodes, the meters' view ---------------------------------------------------
 
 
 async def test_two_workers_keep_each_segment_within_the_gateways_limits(redis_nodes):
@@ -152,21 +151,11 @@ async def test_two_workers_keep_each_segment_within_the_gateways_limits(redis_no
         },
     )
     started = time.monotonic()
-    async with (
-        fleet,
-        running_gateway(
-            fleet.meters, store=await redis_nodes.open(), role="worker", settings=settings
-        ) as first,
-        running_gateway(
-            fleet.meters, store=await redis_nodes.open(), role="worker", settings=settings
-        ) as second,
-        running_gateway(fleet.meters, store=await redis_nodes.open(), role="api") as api,
-    ):
-        await asyncio.sleep(0.3)
+    async with fleet, redis_nodes.workers_and_api(fleet.meters, 2, settings) as (workers, api):
         reply = await api.post(envelope("create", "DeviceAccess", group_access("DG_ALL_METERS")))
         assert reply.result == "OK", reply.error_codes
         assert len(reply.results(0)) == 72
-        opened = [node.gateway.pool.stats.opened for node in (first, second)]
+        opened = [node.gateway.pool.stats.opened for node in workers]
     assert sum(opened) == 72 and min(opened) >= 6, opened  # both nodes worked in each segment
     capped, limited, free = (fleet.segments[f"seg-{i}"] for i in range(3))
     assert capped.connections == limited.connections == free.connections == 24

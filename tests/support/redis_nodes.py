@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
+from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
 
+from cas.gateway import GatewaySettings
+from cas.registry import Meter
 from cas.store.redis import RedisStore
 from tests.store.conftest import REDIS_URL
+from tests.support.gateway import RunningGateway, running_gateway
 
 
 class RedisNodes:
@@ -33,3 +38,24 @@ class RedisNodes:
         if keys:
             await client.delete(*keys)
         await client.aclose()
+
+    @contextlib.asynccontextmanager
+    async def workers_and_api(
+        self, meters: list[Meter], workers: int, settings: GatewaySettings | None = None
+    ) -> AsyncIterator[tuple[list[RunningGateway], RunningGateway]]:
+        """``workers`` worker nodes (with ``settings``) and an api node, each a gateway on
+        its own store; entered once the workers listen to the work notices."""
+        async with contextlib.AsyncExitStack() as stack:
+            nodes = [
+                await stack.enter_async_context(
+                    running_gateway(
+                        meters, store=await self.open(), role="worker", settings=settings
+                    )
+                )
+                for _ in range(workers)
+            ]
+            api = await stack.enter_async_context(
+                running_gateway(meters, store=await self.open(), role="api")
+            )
+            await asyncio.sleep(0.3)  # the workers' subscriptions are in place
+            yield nodes, api
