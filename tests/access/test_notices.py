@@ -21,12 +21,11 @@ from tests.support.soap import envelope
 SLOW_POLLS = GatewaySettings(poll_interval=30.0)
 
 
-async def subscribed(notices: WorkNotices) -> asyncio.Task:
-    """``notices`` listening, once its subscription is in place (a message published before
-    it would not reach it)."""
-    listener = asyncio.create_task(notices.listen())
-    await asyncio.sleep(0.3)
-    return listener
+async def listening(redis_nodes, *nodes: WorkNotices) -> list[asyncio.Task]:
+    """Each of ``nodes`` listening, once their subscriptions are in place."""
+    listeners = [asyncio.create_task(notices.listen()) for notices in nodes]
+    await redis_nodes.wait_listening(len(nodes))
+    return listeners
 
 
 async def test_a_group_read_created_on_an_api_node_starts_on_a_worker_at_once(redis_nodes):
@@ -85,7 +84,7 @@ async def test_every_node_hears_every_nodes_notices(redis_nodes):
         )
         for name in heard
     }
-    listeners = [await subscribed(notices) for notices in nodes.values()]
+    listeners = await listening(redis_nodes, *nodes.values())
     try:
         nodes["a"].announce(SCHEDULE)
         nodes["b"].announce(TASKS)
@@ -105,7 +104,9 @@ async def test_every_node_hears_every_nodes_notices(redis_nodes):
 async def test_an_unknown_notice_is_ignored_and_the_next_one_heard(redis_nodes):
     heard: list[str] = []
     store = await redis_nodes.open()
-    listener = await subscribed(WorkNotices(store, {TASKS: lambda: heard.append(TASKS)}))
+    [listener] = await listening(
+        redis_nodes, WorkNotices(store, {TASKS: lambda: heard.append(TASKS)})
+    )
     try:
         await store.announce("<forged/>")
         await store.announce(TASKS)

@@ -18,6 +18,7 @@ from cas.simulator import FleetThread, readings
 from cas.store import IterationStatus
 from cas.store.redis import RedisStore
 from tests.store.conftest import REDIS_URL
+from tests.support.redis_keys import drop_prefix
 from tests.support.serve import Serve
 from tests.support.soap import device_access, envelope, get_xml
 
@@ -231,7 +232,5 @@ async def test_two_nodes_on_redis_finish_a_group_when_one_worker_is_killed(fleet
         doomed.stop(signal.SIGKILL)
         if survivor is not None:
             survivor.stop()
-        keys = [key async for key in store._client.scan_iter(match=f"{prefix}*", count=1000)]
-        if keys:
-            await store._client.delete(*keys)
+        await drop_prefix(REDIS_URL, prefix)
         await store.close()

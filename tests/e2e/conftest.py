@@ -9,6 +9,7 @@ import pytest
 
 from cas.store import Store
 from tests.store.conftest import REDIS_URL
+from tests.support.redis_keys import drop_prefix
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -17,14 +18,8 @@ async def backend(request) -> AsyncIterator[Store | None]:
     if request.param == "sqlite":
         yield None
         return
-    import redis.asyncio as aioredis
-
     from cas.store.redis import RedisStore
 
     prefix = f"cas-test:{uuid.uuid4().hex}:"
     yield await RedisStore.open(REDIS_URL, prefix=prefix)
-    client = aioredis.from_url(REDIS_URL)
-    keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
+    await drop_prefix(REDIS_URL, prefix)

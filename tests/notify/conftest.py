@@ -17,6 +17,7 @@ import pytest
 
 from cas.store import OutboxMessage, Store
 from tests.support.receiver import Receiver
+from tests.support.redis_keys import drop_prefix
 
 REDIS_URL = os.environ.get("CAS_TEST_REDIS", "redis://127.0.0.1:6379/0")
 HAS_REDIS_STORE = importlib.util.find_spec("cas.store.redis") is not None
@@ -73,13 +74,7 @@ async def open_store(request, tmp_path) -> AsyncIterator[Opener]:
     for store in opened:
         await store.close()
     if request.param == "redis":
-        import redis.asyncio as aioredis
-
-        client = aioredis.from_url(REDIS_URL)
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
+        await drop_prefix(REDIS_URL, prefix)
 
 
 @pytest.fixture

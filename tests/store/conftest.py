@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from cas.store import Store
+from tests.support.redis_keys import drop_prefix
 
 REDIS_URL = os.environ.get("CAS_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
@@ -47,13 +48,7 @@ async def open_store(request, tmp_path) -> AsyncIterator[Opener]:
     for store in opened:
         await store.close()
     if request.param == "redis":
-        import redis.asyncio as aioredis
-
-        client = aioredis.from_url(REDIS_URL)
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
+        await drop_prefix(REDIS_URL, prefix)
 
 
 @pytest.fixture

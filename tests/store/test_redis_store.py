@@ -26,18 +26,11 @@ from cas.store.sqlite import SqliteStore
 from tests.store.conftest import REDIS_URL
 from tests.store.test_contract import iteration, resource, result, seconds
 from tests.store.test_redis_restart import RedisServer, free_port
+from tests.support.redis_keys import drop_prefix
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 # Device ids that a naive key layout would confuse: separators, spaces, non-ASCII.
 ODD_DEVICES = ["D1", "D 2", "D:3", "D/4", "Zähler-5", "6", "rdev:1:x", "D1:get"]
-
-
-async def _drop_prefix(prefix: str) -> None:
-    client = aioredis.from_url(REDIS_URL)
-    keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
-    for start in range(0, len(keys), 1000):
-        await client.delete(*keys[start : start + 1000])
-    await client.aclose()
 
 
 @pytest.fixture
@@ -46,7 +39,7 @@ async def redis_store():
     store = await RedisStore.open(REDIS_URL, prefix=prefix)
     yield store
     await store.close()
-    await _drop_prefix(prefix)
+    await drop_prefix(REDIS_URL, prefix)
 
 
 @pytest.fixture

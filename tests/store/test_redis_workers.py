@@ -24,12 +24,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 
 from cas.store import Iteration, StoredResult, Task
 from cas.store.redis import RedisStore
 from tests.store.conftest import REDIS_URL
 from tests.store.test_contract import resource
+from tests.support.redis_keys import drop_prefix
 
 REPO = Path(__file__).resolve().parents[2]
 ACCESSES = 2  # results per task
@@ -195,11 +195,7 @@ async def shared():
             process.kill()
             process.wait()
     await store.close()
-    client = aioredis.from_url(REDIS_URL)
-    keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
-    for start in range(0, len(keys), 1000):
-        await client.delete(*keys[start : start + 1000])
-    await client.aclose()
+    await drop_prefix(REDIS_URL, prefix)
 
 
 async def queue_group(store: RedisStore, resources: int, devices: int) -> None:

@@ -11,9 +11,10 @@ import redis.asyncio as aioredis
 
 from cas.gateway import GatewaySettings
 from cas.registry import Meter
-from cas.store.redis import RedisStore
+from cas.store.redis import RedisKeys, RedisStore
 from tests.store.conftest import REDIS_URL
 from tests.support.gateway import RunningGateway, running_gateway
+from tests.support.redis_keys import drop_prefix
 
 
 class RedisNodes:
@@ -33,11 +34,23 @@ class RedisNodes:
         for store in self.opened:  # a gateway closes its store: closing again is harmless
             with contextlib.suppress(Exception):
                 await store.close()
+        await drop_prefix(REDIS_URL, self.prefix)
+
+    async def wait_listening(self, count: int, timeout: float = 10.0) -> None:
+        """Until ``count`` subscribers listen to the work notices (a notice published before
+        a node subscribes does not reach it)."""
         client = aioredis.from_url(REDIS_URL)
-        keys = [key async for key in client.scan_iter(match=f"{self.prefix}*", count=1000)]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
+        channel = RedisKeys(self.prefix).work_notices
+        try:
+            deadline = asyncio.get_running_loop().time() + timeout
+            while True:
+                [(_, listening)] = await client.pubsub_numsub(channel)
+                if listening >= count:
+                    return
+                assert asyncio.get_running_loop().time() < deadline, f"{listening} listening"
+                await asyncio.sleep(0.01)
+        finally:
+            await client.aclose()
 
     @contextlib.asynccontextmanager
     async def workers_and_api(
@@ -57,5 +70,5 @@ class RedisNodes:
             api = await stack.enter_async_context(
                 running_gateway(meters, store=await self.open(), role="api")
             )
-            await asyncio.sleep(0.3)  # the workers' subscriptions are in place
+            await self.wait_listening(workers)
             yield nodes, api
