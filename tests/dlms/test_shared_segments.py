@@ -5,7 +5,9 @@ the simulated meters see within the limits of the whole gateway, not twice them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -62,11 +64,21 @@ async def test_new_connections_are_spaced_across_nodes(redis_nodes):
 # --- SharedAdmission between two nodes ----------------------------------------------------
 
 
-async def test_a_full_segment_waits_for_another_nodes_connection_to_close(redis_nodes):
-    limits = {"north": SegmentLimit(max_open=2)}
-    a = SharedAdmission(await redis_nodes.open(), "a", 100, limits)
-    b = SharedAdmission(await redis_nodes.open(), "b", 100, limits)
+@contextlib.asynccontextmanager
+async def two_nodes(redis_nodes, north: SegmentLimit, **options) -> AsyncIterator[tuple]:
+    """SharedAdmissions "a" and "b" on one Redis, segment "north" limited; closed after."""
+    limits = {"north": north}
+    a = SharedAdmission(await redis_nodes.open(), "a", 100, limits, **options)
+    b = SharedAdmission(await redis_nodes.open(), "b", 100, limits, **options)
     try:
+        yield a, b
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_a_full_segment_waits_for_another_nodes_connection_to_close(redis_nodes):
+    async with two_nodes(redis_nodes, SegmentLimit(max_open=2)) as (a, b):
         await a.acquire("north")
         await a.acquire("north")
         waiting = asyncio.create_task(b.acquire("north"))
@@ -78,34 +90,22 @@ async def test_a_full_segment_waits_for_another_nodes_connection_to_close(redis_
         assert len(await counted(a.ledger, "north")) == 2
         await b.acquire("south")  # unlimited: never in the ledger
         assert await counted(a.ledger, "south") == set()
-    finally:
-        await a.close()
-        await b.close()
     assert await counted(a.ledger, "north") == set()  # close gave everything back
 
 
 async def test_a_waiter_that_gives_up_holds_nothing(redis_nodes):
-    limits = {"north": SegmentLimit(max_open=1)}
-    a = SharedAdmission(await redis_nodes.open(), "a", 100, limits)
-    b = SharedAdmission(await redis_nodes.open(), "b", 100, limits)
-    try:
+    async with two_nodes(redis_nodes, SegmentLimit(max_open=1)) as (a, b):
         await a.acquire("north")
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(b.acquire("north"), 0.3)
         assert b.open_in("north") == 0 and b.open_total == 0
         assert len(await counted(a.ledger, "north")) == 1  # a's only
-    finally:
-        await a.close()
-        await b.close()
 
 
 async def test_a_release_during_a_cancelled_waiters_start_leaves_nothing_held(redis_nodes):
     """Places are interchangeable: a release while a later waiter waits for its start time
     takes that waiter's place; the waiter, cancelled, gives back the other one."""
-    limits = {"north": SegmentLimit(max_open=5, new_per_second=2)}
-    a = SharedAdmission(await redis_nodes.open(), "a", 100, limits)
-    b = SharedAdmission(await redis_nodes.open(), "b", 100, limits)
-    try:
+    async with two_nodes(redis_nodes, SegmentLimit(max_open=5, new_per_second=2)) as (a, b):
         await a.acquire("north")
         await asyncio.sleep(0.6)  # a may start another by its own rate
         await b.acquire("north")  # but b took the segment's next start: a's is 0.5 s away
@@ -119,22 +119,13 @@ async def test_a_release_during_a_cancelled_waiters_start_leaves_nothing_held(re
         await asyncio.sleep(0.05)  # the leaves land
         assert len(await counted(a.ledger, "north")) == 1  # b's
         assert a.open_in("north") == 0 and not a._held["north"]
-    finally:
-        await a.close()
-        await b.close()
 
 
 async def test_places_held_are_renewed_past_their_lifetime(redis_nodes):
-    limits = {"north": SegmentLimit(max_open=1)}
-    a = SharedAdmission(await redis_nodes.open(), "a", 100, limits, ttl=0.3)
-    b = SharedAdmission(await redis_nodes.open(), "b", 100, limits, ttl=0.3)
-    try:
+    async with two_nodes(redis_nodes, SegmentLimit(max_open=1), ttl=0.3) as (a, b):
         await a.acquire("north")
         with pytest.raises(TimeoutError):  # 1 s: three lifetimes, a's place stays
             await asyncio.wait_for(b.acquire("north"), 1.0)
-    finally:
-        await a.close()
-        await b.close()
 
 
 # --- two worker nodes, the meters' view ---------------------------------------------------
