@@ -128,6 +128,41 @@ async def test_places_held_are_renewed_past_their_lifetime(redis_nodes):
             await asyncio.wait_for(b.acquire("north"), 1.0)
 
 
+class FlakyLedger:
+    """A RedisStore's ledger that raises while ``away`` (Redis unreachable)."""
+
+    def __init__(self, store: RedisStore) -> None:
+        self.store = store
+        self.away = False
+
+    def __getattr__(self, name: str):
+        call = getattr(self.store, name)
+
+        async def maybe(*args, **kwargs):
+            if self.away:
+                raise ConnectionError("Redis is away")
+            return await call(*args, **kwargs)
+
+        return maybe
+
+
+async def test_a_ledger_that_is_away_fails_the_connection_and_holds_nothing(redis_nodes):
+    store = await redis_nodes.open()
+    ledger = FlakyLedger(store)
+    node = SharedAdmission(ledger, "a", 100, {"north": SegmentLimit(max_open=1)})
+    try:
+        ledger.away = True
+        with pytest.raises(ConnectionError, match="Redis is away"):
+            await node.acquire("north")
+        assert node.open_in("north") == 0 and node.open_total == 0  # the grant went back
+        ledger.away = False
+        await node.acquire("north")  # nothing was left counted: the one place is free
+        assert len(await counted(store, "north")) == 1
+    finally:
+        await node.close()
+    assert await counted(store, "north") == set()
+
+
 # --- two worker nodes, the meters' view ---------------------------------------------------
 
 
